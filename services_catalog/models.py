@@ -1,0 +1,293 @@
+"""The catalogue's records, as district staff write them in YAML.
+
+Every model forbids unknown fields, so a typo in a field name is reported rather than ignored.
+`doorstep catalog schema` prints the JSON Schema generated from `CatalogFiles` for editors.
+
+Coordinates are written in the system they were taken in (`wgs84`, or `gcj02` copied from a
+Chinese map app); the loader converts them once to WGS-84 and nothing else ever sees GCJ-02.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The facility kinds and towns fixed by the outside contract.
+KIND_IDS: tuple[str, ...] = (
+    "elderly_centre",
+    "nursing_home",
+    "clinic",
+    "hospital",
+    "library",
+    "legal_aid",
+    "culture_centre",
+    "sports_centre",
+    "affairs_centre",
+    "employment",
+    "disability",
+    "veterans",
+)
+
+TOWN_NAMES: tuple[str, ...] = (
+    "夏阳街道",
+    "盈浦街道",
+    "香花桥街道",
+    "朱家角镇",
+    "练塘镇",
+    "金泽镇",
+    "赵巷镇",
+    "徐泾镇",
+    "华新镇",
+    "重固镇",
+    "白鹤镇",
+)
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Strict(BaseModel):
+    """Base for every catalogue record: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Crs(StrEnum):
+    """The coordinate system a point was taken in."""
+
+    wgs84 = "wgs84"
+    gcj02 = "gcj02"
+
+
+class Precision(StrEnum):
+    """Whether a point marks the place itself or only its neighbourhood."""
+
+    exact = "exact"
+    approximate = "approximate"
+
+
+class HolidayPolicy(StrEnum):
+    """How a place behaves on China's public holidays and adjusted working days (调休)."""
+
+    closed_on_holidays = "closed_on_holidays"  # closed on public holidays, weekly hours otherwise
+    open = "open"  # keeps its weekly hours whatever the calendar says
+    workday_calendar = "workday_calendar"  # closed on holidays, weekday hours on adjusted working days
+
+
+class HoursStatus(StrEnum):
+    """Where a facility's opening hours come from."""
+
+    confirmed = "confirmed"  # confirmed for this site (by phone, notice board or official page)
+    typical = "typical"  # the usual hours for this kind of place, not confirmed for the site
+
+
+class Point(Strict):
+    """A position as staff copied it, with its coordinate system and how exact it is."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    crs: Crs = Crs.gcj02
+    precision: Precision = Precision.approximate
+    source: Text | None = None
+
+
+class Town(Strict):
+    """One of Qingpu's 11 towns and sub-districts (街道/镇)."""
+
+    name: Text  # official name, the town's id in the contract
+    name_en: Text
+    code: Annotated[str, Field(pattern=r"^\d{9}$")]  # NBS statistical code (9 digits)
+    aliases: list[Text] = []
+    centre: Point
+
+
+class Committee(Strict):
+    """A village (村委会) or residents' (居委会) committee."""
+
+    code: Annotated[str, Field(pattern=r"^\d{12}$")]
+    name: Text
+    town: Text
+    aliases: list[Text] = []
+    centre: Point | None = None
+
+
+class Station(Strict):
+    """A metro station in Qingpu."""
+
+    name: Text
+    aliases: list[Text] = []
+    lines: list[Text]
+    town: Text
+    point: Point | None = None
+    note: Text | None = None
+
+
+class Landmark(Strict):
+    """A place residents use to say where they are (a park, a square, a market)."""
+
+    name: Text
+    aliases: list[Text] = []
+    town: Text
+    point: Point
+    source: Text
+
+
+class Facility(Strict):
+    """A place a resident can go to."""
+
+    id: Id
+    name: Text
+    name_en: Text | None = None
+    aliases: list[Text] = []
+    kind: Text  # one of KIND_IDS
+    town: Text  # official town name
+    level: Annotated[str, Field(pattern=r"^(town|district)$")] = "town"
+    address: Text | None = None  # never invented: absent until known
+    point: Point
+    phone: Annotated[str, Field(pattern=r"^[0-9+\- ]{3,20}$")] | None = None  # never invented
+    opening_hours: Text | None = None  # OpenStreetMap opening_hours syntax
+    hours_status: HoursStatus = HoursStatus.typical
+    holidays: HolidayPolicy = HolidayPolicy.closed_on_holidays
+    services: list[Id] = []
+    accessibility: Text | None = None
+    website: Text | None = None  # must be on the catalogue's allowlist
+    source: Text
+    verified: dt.date | None = None  # when the record was last checked; absent = not yet checked
+    note: Text | None = None
+
+
+class Service(Strict):
+    """A service topic: how to apply for something, who may, what to bring, where to go."""
+
+    id: Id
+    name: Text
+    name_en: Text
+    aliases: list[Text] = []
+    summary: Text
+    summary_en: Text | None = None
+    eligibility: list[Text] = []
+    materials: list[Text] = []
+    where: list[Text] = []  # facility kinds where one applies in person
+    online: Text | None = None  # 一网通办 / 随申办 channel, where it applies
+    hotline: Text | None = None  # a hotline number from hotlines.yaml
+    source: Text
+    verified: dt.date | None = None
+
+
+class Indicator(Strict):
+    """One row of the plan's indicator table (青浦区基本公共服务指标汇总表), exactly as printed."""
+
+    id: Id
+    row: int = Field(ge=1, le=20)
+    category: Text
+    name: Text
+    name_en: Text
+    aliases: list[Text] = []
+    unit: Text
+    nature: Annotated[str, Field(pattern=r"^(预期性|约束性)$")]
+    baseline: Text  # 2020 value as printed ("-" when the table gives none)
+    target: Text  # 2025 target as printed
+    note: Text | None = None
+    source: Text
+
+
+class Hotline(Strict):
+    """A telephone hotline."""
+
+    number: Annotated[str, Field(pattern=r"^\d{3,11}$")]
+    name: Text
+    name_en: Text
+    emergency: bool = False
+    topics: list[Text] = []  # kinds or service ids this hotline answers for
+
+
+class HolidayOverride(Strict):
+    """A day whose status the catalogue fixes, overriding chinese-calendar."""
+
+    date: dt.date
+    status: Annotated[str, Field(pattern=r"^(holiday|workday)$")]
+    name: Text | None = None
+    note: Text | None = None
+
+
+class Words(Strict):
+    """The words residents use for one meaning, per language."""
+
+    zh: list[Text] = []
+    en: list[Text] = []
+
+
+class EmergencyTopic(Strict):
+    """Words that mean someone needs 120, 119 or 110 now."""
+
+    number: Annotated[str, Field(pattern=r"^(110|119|120)$")]
+    zh: list[Text]
+    en: list[Text] = []
+
+
+class Vocabulary(Strict):
+    """How residents say things, mapped to meanings. Staff extend this file, not the code."""
+
+    kinds: dict[str, Words] = {}
+    services: dict[str, Words] = {}
+    emergency: dict[str, EmergencyTopic] = {}
+    near_me: Words = Words()  # "附近", "离我最近", "nearest"
+    how_to: Words = Words()  # "怎么申请", "要什么材料", "how do I apply"
+    plan: Words = Words()  # "规划", "目标", "2025", "target"
+    greetings: Words = Words()
+    capabilities: Words = Words()  # "你能做什么", "what can you do"
+    off_topic: Words = Words()  # words that mark a question Doorstep cannot answer (天气, 股票)
+    stopwords: Words = Words()
+
+
+class Allowlist(Strict):
+    """Domains whose links may reach a resident. Subdomains of a listed domain are allowed."""
+
+    domains: list[Text]
+
+
+# The top-level shape of each YAML file (one concern per file).
+
+
+class TownsFile(Strict):
+    towns: list[Town]
+
+
+class CommitteesFile(Strict):
+    committees: list[Committee]
+
+
+class PlacesFile(Strict):
+    stations: list[Station] = []
+    landmarks: list[Landmark] = []
+
+
+class FacilitiesFile(Strict):
+    facilities: list[Facility]
+
+
+class ServicesFile(Strict):
+    services: list[Service]
+
+
+class IndicatorsFile(Strict):
+    indicators: list[Indicator]
+
+
+class HotlinesFile(Strict):
+    hotlines: list[Hotline]
+
+
+class HolidaysFile(Strict):
+    overrides: list[HolidayOverride] = []
+
+
+class VocabularyFile(Strict):
+    vocabulary: Vocabulary
+
+
+class AllowlistFile(Strict):
+    allowlist: Allowlist
