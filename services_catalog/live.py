@@ -1,0 +1,90 @@
+"""The catalogue a running Doorstep answers from, swapped in one step on reload.
+
+The bot, the terminal chat and the operator console hold one `LiveFinder`. `reload()` checks
+the YAML folder; a good catalogue is imported into the store and replaces the running one at
+once, a bad one leaves the running one in place and its problems are kept for staff to read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from services_catalog import feedback, store
+from services_catalog.answer import Answer, Question
+from services_catalog.errors import CatalogValidationError, Problem
+from services_catalog.finder import Finder
+from services_catalog.loader import check_catalog, load_catalog
+
+log = logging.getLogger(__name__)
+
+# Answers whose question staff should see, to extend the vocabulary.
+UNANSWERED_INTENTS = frozenset({"out_of_scope"})
+
+
+class LiveFinder:
+    """The current `Finder`, reloadable while serving."""
+
+    def __init__(self, folder: Path, *, engine: Engine | None = None) -> None:
+        """Load `folder` (raises `CatalogValidationError` when it has errors) and build the Finder."""
+        self.folder = folder
+        self.engine = engine
+        self._lock = threading.Lock()
+        catalog = load_catalog(folder)
+        self._finder = Finder(catalog)
+        self.version: int | None = store.import_catalog(catalog, engine=engine) if engine else None
+        self.last_attempt: dt.datetime = catalog.loaded_at
+        self.last_problems: list[Problem] = []
+
+    @property
+    def finder(self) -> Finder:
+        """The Finder answering right now."""
+        return self._finder
+
+    def answer(self, question: Question) -> Answer:
+        """Answer with the current Finder, keeping unanswered questions (text only) for staff."""
+        answer = self._finder.answer(question)
+        if self.engine is not None and (answer.intent in UNANSWERED_INTENTS or answer.clarify):
+            try:
+                with Session(self.engine) as session:
+                    feedback.record_unanswered(session=session, text=question.text, intent=answer.intent)
+            except Exception:  # the resident's answer matters more than the statistic
+                log.exception("could not record an unanswered question")
+        return answer
+
+    def reload(self) -> list[Problem]:
+        """Check the folder again; swap in the new catalogue only when it has no errors."""
+        with self._lock:
+            self.last_attempt = dt.datetime.now(dt.UTC)
+            catalog, problems = check_catalog(self.folder)
+            self.last_problems = problems
+            if catalog is None:
+                return problems
+            finder = Finder(catalog)
+            if self.engine is not None:
+                self.version = store.import_catalog(catalog, engine=self.engine)
+            self._finder = finder
+            return problems
+
+    def reload_if_changed(self) -> bool:
+        """Reload when another process (`doorstep catalog reload`) imported a newer catalogue."""
+        if self.engine is None:
+            return False
+        current = store.stored_version(engine=self.engine)
+        if current is None or current == self.version:
+            return False
+        try:
+            finder = Finder(load_catalog(self.folder))
+        except CatalogValidationError as err:
+            self.last_problems = list(err.problems)
+            return False
+        with self._lock:
+            self._finder = finder
+            self.version = current
+        return True
+
