@@ -54,6 +54,7 @@ class Where:
     lon: float | None = None
     source: LocationSource = "none"
     label: str | None = None  # the town, committee, station or landmark that placed them
+    town: str | None = None  # the official town that place lies in, when known
     outside_qingpu: bool = False
 
 
