@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -30,7 +31,7 @@ _NAME_MAX = 64
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC)
 
 
 class ConsoleUser(SQLModel, table=True):
@@ -42,8 +43,8 @@ class ConsoleUser(SQLModel, table=True):
     name: str = Field(max_length=_NAME_MAX, unique=True, index=True)
     role: str = Field(max_length=16)
     password_hash: str = Field(max_length=255)
-    created: dt.datetime = Field(default_factory=_now)  # UTC
-    updated: dt.datetime = Field(default_factory=_now)  # UTC
+    created: dt.datetime = Field(default_factory=_now)
+    updated: dt.datetime = Field(default_factory=_now)
 
 
 class ApiToken(SQLModel, table=True):
@@ -54,7 +55,7 @@ class ApiToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="console_user.id", index=True)
     token_sha256: str = Field(max_length=64, unique=True, index=True)
-    created: dt.datetime = Field(default_factory=_now)  # UTC
+    created: dt.datetime = Field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,10 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-# Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the name is unknown, so a wrong name costs as long as a wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def add_user(*, engine: Engine, name: str, role: str, password: str) -> None:
@@ -149,7 +152,7 @@ def authenticate(*, engine: Engine, name: str, password: str) -> Account | None:
     with Session(engine) as session:
         user = session.exec(select(ConsoleUser).where(ConsoleUser.name == name.strip())).first()
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        verify_password(password, _dummy_hash())
         return None
     if not verify_password(password, user.password_hash):
         return None
