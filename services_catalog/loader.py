@@ -96,8 +96,9 @@ INDICATOR_ROWS = 20  # the plan's indicator table has 20 rows
 SPAM_PHRASES = re.compile(
     r"官网网址|大佬们都在玩|值得信任的品牌平台|博彩|网赌|赌场|赌博网|在线赌|娱乐城|真人荷官|百家乐|彩金"
 )
-# Words that are innocent on their own (an elderly centre's 棋牌室) but spam next to a link.
-SPAM_NEAR_LINK = re.compile(r"赌|棋牌|彩票|投注|下注|注册|平台|福利")
+# Words that are innocent on their own (an elderly centre's 棋牌室) but spam next to a link that
+# is not on the allowlist.
+SPAM_NEAR_LINK = re.compile(r"赌|棋牌|彩票|投注|下注|返水|充值")
 
 # Top-level domains worth recognising in bare text ("www.vip333.Co", "zwdt.sh.gov.cn").
 _TLDS = "cn|com|net|org|gov|edu|co|cc|info|top|xyz|vip|io|me|app|site|online|club|shop|tv|biz|ltd|asia|hk"
@@ -529,16 +530,15 @@ def text_problem(
 ) -> str | None:
     """What is wrong with a piece of catalogue text (spam, a link where none belongs), or None."""
     domains = domains_in(text)
-    if SPAM_PHRASES.search(text) or (domains and SPAM_NEAR_LINK.search(text)):
+    foreign = [d for d in domains if not (check_links and domain_allowed(d, allowlist))]
+    if SPAM_PHRASES.search(text) or (foreign and SPAM_NEAR_LINK.search(text)):
         return f"spam-like text: {_short(text)}"
     if name_like and domains:
         return f"a name must not contain a web address ({domains[0]})"
     if website and not domains:
         return f"not a web address: {_short(text)}"
-    if check_links:
-        for domain in domains:
-            if not domain_allowed(domain, allowlist):
-                return f"the domain {domain} is not on the catalogue's allowlist"
+    if check_links and foreign:
+        return f"the domain {foreign[0]} is not on the catalogue's allowlist"
     return None
 
 

@@ -16,7 +16,6 @@ from services_catalog.db import create_tables, make_engine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 VALID_CATALOG = FIXTURES / "valid"
-BUNDLED_CATALOG = Path(__file__).parents[2] / "services_catalog" / "data"
 
 
 @pytest.fixture

@@ -351,6 +351,8 @@ def test_fewer_than_twenty_indicators_is_a_warning(mini_catalog: Path) -> None:
         "可通过随申办App或一网通办（zwdt.sh.gov.cn）在线申请。",
         "Mon-Fri 9 a.m. to 5 p.m., e.g. for No.5 forms.",
         "拨打12345市民服务热线咨询；彩票站不在此列。",
+        "在一网通办平台（zwdt.sh.gov.cn）注册后在线申请。",
+        "社区文化活动中心设棋牌室，活动安排见 www.shqp.gov.cn。",
     ],
 )
 def test_ordinary_service_text_is_not_taken_for_spam(text: str) -> None:
