@@ -1,0 +1,212 @@
+"""Turns `Answer`s and `Result`s into what the console's pages show: words, never HTML.
+
+Templates escape every string they get; this module only chooses the words (from the locale
+files) and formats numbers, times and dates. Nothing here computes distance or hours again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from locales import Locales
+from services_catalog.answer import Result
+from services_catalog.catalog import Catalog
+from services_catalog.errors import Problem
+from services_catalog.models import Hotline, Indicator, Service
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FALLBACK_HOTLINE = "12345"
+
+
+def parse_at(text: str | None) -> dt.datetime | None:
+    """An ISO date-time (or a browser's `datetime-local` value) as naive Asia/Shanghai time.
+
+    Empty means now (None). Raises ValueError for anything else that is not a date-time.
+    """
+    if text is None or not text.strip():
+        return None
+    moment = dt.datetime.fromisoformat(text.strip())
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(SHANGHAI).replace(tzinfo=None)
+    return moment
+
+
+def now_shanghai() -> dt.datetime:
+    """The current time in Qingpu, naive (as `Question.at` takes it)."""
+    return dt.datetime.now(SHANGHAI).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One facility as a table row."""
+
+    id: str
+    name: str
+    kind: str
+    town: str
+    approximate: bool
+    distance: str | None
+    walk: str | None
+    address: str | None
+    phone: str
+    phone_known: bool
+    hours: str
+    open_state: str  # "open", "closed" or "unknown"
+    next_open: str | None
+    hours_typical: bool
+    calendar_unknown: bool
+    verified: str | None
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A service's guide, in the page's language."""
+
+    name: str
+    summary: str
+    eligibility: list[str]
+    materials: list[str]
+    where: list[str]
+    online: str | None
+    hotline: str | None
+    verified: str | None
+
+
+@dataclass(frozen=True)
+class Count:
+    """One line of a count table."""
+
+    label: str
+    count: int
+
+
+class Words:
+    """The console's sentences in one language, with the catalogue's names for kinds and towns."""
+
+    def __init__(self, locales: Locales, lang: str, catalog: Catalog) -> None:
+        self.locales = locales
+        self.lang = lang
+        self.catalog = catalog
+
+    def t(self, key: str, /, **values: Any) -> str:
+        """The sentence `web.<key>`."""
+        return self.locales.t(self.lang, f"web.{key}", **values)
+
+    def kind(self, kind: str) -> str:
+        """A facility kind's name."""
+        key = f"web.kind.{kind}"
+        return self.locales.t(self.lang, key) if self.locales.has("zh", key) else kind
+
+    def town(self, name: str) -> str:
+        """A town's name in the page's language (official name in Chinese)."""
+        town = self.catalog.towns.get(name)
+        return town.name_en if self.lang == "en" and town is not None else name
+
+    def distance(self, metres: int | None) -> str | None:
+        """420 m, 1.2 km."""
+        if metres is None:
+            return None
+        if metres < 1000:
+            return self.t("unit.metres", n=metres)
+        return self.t("unit.km", n=f"{metres / 1000:.1f}")
+
+    def moment(self, moment: dt.datetime) -> str:
+        """A moment as the operator reads it: 6月7日 周六 09:30."""
+        weekday = self.t(f"weekday.{moment.weekday()}")
+        return self.t("moment", month=moment.month, day=moment.day, weekday=weekday, time=f"{moment:%H:%M}")
+
+    def row(self, result: Result) -> Row:
+        """One result as a table row."""
+        f = result.facility
+        name = f.name_en if self.lang == "en" and f.name_en else f.name
+        if result.hours_today is None:
+            hours = self.t("hours.unknown")
+        elif result.hours_today == "closed":
+            hours = self.t("hours.closed_today")
+        else:
+            hours = result.hours_today
+        state = {True: "open", False: "closed", None: "unknown"}[result.open_now]
+        return Row(
+            id=f.id,
+            name=name,
+            kind=self.kind(f.kind),
+            town=self.town(f.town),
+            approximate=f.point.precision == "approximate",
+            distance=self.distance(result.distance_m),
+            walk=self.t("unit.walk", n=result.walk_minutes) if result.walk_minutes is not None else None,
+            address=f.address,
+            phone=f.phone or FALLBACK_HOTLINE,
+            phone_known=f.phone is not None,
+            hours=hours,
+            open_state=state,
+            next_open=self.moment(result.next_open)
+            if result.next_open and result.open_now is False
+            else None,
+            hours_typical=not result.hours_confirmed,
+            calendar_unknown=not result.calendar_known,
+            verified=f.verified.isoformat() if f.verified else None,
+        )
+
+    def guide(self, service: Service) -> Guide:
+        """A service's guide."""
+        english = self.lang == "en"
+        hotline = None
+        if service.hotline:
+            line = self.catalog.hotlines.get(service.hotline)
+            hotline = f"{service.hotline} {self.hotline_name(line)}" if line else service.hotline
+        return Guide(
+            name=service.name_en if english else service.name,
+            summary=(service.summary_en or service.summary) if english else service.summary,
+            eligibility=list(service.eligibility),
+            materials=list(service.materials),
+            where=[self.kind(kind) for kind in service.where],
+            online=service.online,
+            hotline=hotline,
+            verified=service.verified.isoformat() if service.verified else None,
+        )
+
+    def hotline_name(self, hotline: Hotline) -> str:
+        """A hotline's name in the page's language."""
+        return hotline.name_en if self.lang == "en" else hotline.name
+
+    def indicator_name(self, indicator: Indicator) -> str:
+        """A plan indicator's name in the page's language."""
+        return indicator.name_en if self.lang == "en" else indicator.name
+
+    def clarify_label(self, choice: str) -> str:
+        """A kind or service id offered to choose between, by its name."""
+        service = self.catalog.services.get(choice)
+        if service is not None:
+            return service.name_en if self.lang == "en" else service.name
+        return self.kind(choice)
+
+    def list_text(self, rows: list[Row]) -> str:
+        """A short text to read out or send by SMS for a filtered list (no Finder reply exists)."""
+        if not rows:
+            return self.t("copy.none")
+        lines = [
+            self.t(
+                "copy.line",
+                n=i,
+                name=row.name,
+                address=row.address or self.t("address_unknown"),
+                phone=row.phone,
+                hours=row.hours,
+            )
+            for i, row in enumerate(rows, 1)
+        ]
+        return "\n".join(lines)
+
+
+def counts_by(values: list[str]) -> list[tuple[str, int]]:
+    """(value, count), most frequent first, then by first appearance."""
+    return Counter(values).most_common()
+
+
+def problem_lines(problems: list[Problem]) -> list[tuple[str, str]]:
+    """(severity, `file:line: field: message`) for each problem."""
+    return [(p.severity, str(p)) for p in problems]

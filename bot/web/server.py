@@ -1,0 +1,64 @@
+"""`doorstep web`: serve the operator console with uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+
+import uvicorn
+from sqlalchemy import Engine
+
+from bot.settings import Settings
+from bot.web.accounts import has_accounts
+from bot.web.app import create_app
+from services_catalog.live import LiveFinder
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` keeps the console on this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may well resolve to an outside address
+
+
+def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, port: int) -> int:
+    """Serve the console until interrupted; refuses (2) to listen beyond localhost with no accounts."""
+    accounts_exist = has_accounts(engine=engine)
+    if not accounts_exist and not is_loopback(host):
+        print(
+            f"doorstep web: no console accounts exist, so it will not listen on {host}; "
+            "create one with `doorstep users add NAME --role staff --password-stdin` "
+            "or listen on 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
+    if not accounts_exist:
+        print(
+            "doorstep web: no console accounts yet; nobody can sign in until one is created with "
+            "`doorstep users add NAME --role staff --password-stdin`.",
+            file=sys.stderr,
+        )
+    if settings.doorstep_secret_key is None:
+        print(
+            "doorstep web: DOORSTEP_SECRET_KEY is not set; sessions end when the console restarts.",
+            file=sys.stderr,
+        )
+    app = create_app(settings, live, engine)
+    print(f"doorstep web: the console is at http://{_url_host(host)}:{port}/", file=sys.stderr)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,  # no proxy is assumed; the client address is the peer's
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
