@@ -219,6 +219,9 @@ class _Reader:
             )
         except OSError as exc:
             raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
+        for stray in sorted(self.folder.rglob("*.yml")):
+            rel = stray.relative_to(self.folder).as_posix()
+            self.warn(rel, 0, "yaml", "ignored: catalogue files must end in .yaml")
         for path in files:
             rel = path.relative_to(self.folder).as_posix()
             try:

@@ -6,6 +6,7 @@ thing in it, and asserts the exact `file:line: field` that `doorstep catalog val
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -304,6 +305,14 @@ def test_an_unknown_top_level_key_is_reported(mini_catalog: Path) -> None:
     ]
 
 
+def test_a_yml_file_is_ignored_with_a_warning(mini_catalog: Path) -> None:
+    """Only *.yaml files are read; a stray .yml file is pointed out rather than silently skipped."""
+    (mini_catalog / "allowlist.yaml").rename(mini_catalog / "allowlist.yml")
+    _, problems = check_catalog(mini_catalog)
+    assert "allowlist.yml:0: yaml: warning: ignored: catalogue files must end in .yaml" in map(str, problems)
+    assert located(errors(mini_catalog)) == [f"{mini_catalog}:0: allowlist"]
+
+
 def test_an_empty_catalogue_is_reported(mini_catalog: Path) -> None:
     """A catalogue without a single facility cannot answer anyone."""
     shutil.rmtree(mini_catalog / "facilities")
@@ -393,6 +402,7 @@ def test_the_schema_describes_every_file_shape() -> None:
         "indicators", "hotlines", "overrides", "vocabulary", "allowlist",
     }  # fmt: skip
     assert defs["Facility"]["additionalProperties"] is False
+    json.dumps(schema)  # editors read it as JSON
 
 
 def test_nothing_is_read_at_import_time() -> None:
