@@ -1,0 +1,198 @@
+"""The Telegram bot: `build_application` wires the handlers, `run_bot` runs them until stopped.
+
+updates ─► gate (group -1: edited, group chatter, per-user limit)
+        ─► commands / text / location / media / buttons (handlers/)
+        ─► LiveFinder.answer() ─► handlers/render.py ─► Bot API
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.settings import Settings
+from bot.state import create_state_tables
+from handlers.callbacks import on_button
+from handlers.commands import cmd_help, cmd_hotline, cmd_lang, cmd_start
+from handlers.context import BotContext, BotData, Core, Services
+from handlers.errors import on_error
+from handlers.gate import gate
+from handlers.location import on_location
+from handlers.ratelimit import SlidingWindowLimit
+from handlers.render import Renderer
+from handlers.text import on_media, on_text
+from locales import default_locales
+
+log = logging.getLogger(__name__)
+
+DoorstepApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+# Edited messages are not answered, so they are not even asked for.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Outgoing requests Telegram refused with "retry after" are tried this many more times.
+SEND_RETRIES = 3
+_MESSAGE = filters.UpdateType.MESSAGE
+_UNREADABLE = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.CONTACT
+    | filters.POLL
+    | filters.Dice.ALL
+)
+
+
+def _token(settings: Settings) -> str:
+    return settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
+
+
+def build_application(
+    settings: Settings,
+    live: Core,
+    engine: Engine,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> DoorstepApplication:
+    """The bot's `Application` with every handler registered (not yet started)."""
+    token = _token(settings)
+    if not token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    create_state_tables(engine)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .rate_limiter(AIORateLimiter(max_retries=SEND_RETRIES))
+        .post_init(_post_init)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application: DoorstepApplication = builder.build()
+    application.bot_data.services = Services(
+        settings=settings,
+        live=live,
+        engine=engine,
+        render=Renderer(default_locales(), location_ttl_minutes=settings.doorstep_location_ttl_minutes),
+        limit=SlidingWindowLimit(settings.doorstep_user_rate_per_minute),
+    )
+    application.add_handler(TypeHandler(Update, gate), group=-1)
+    application.add_handlers(
+        [
+            CommandHandler("start", cmd_start, filters=_MESSAGE),
+            CommandHandler("help", cmd_help, filters=_MESSAGE),
+            CommandHandler("lang", cmd_lang, filters=_MESSAGE),
+            CommandHandler("hotline", cmd_hotline, filters=_MESSAGE),
+            MessageHandler(_MESSAGE & filters.COMMAND & filters.ChatType.PRIVATE, cmd_help),
+            MessageHandler(_MESSAGE & filters.LOCATION, on_location),
+            MessageHandler(_MESSAGE & filters.TEXT & ~filters.COMMAND, on_text),
+            MessageHandler(_MESSAGE & _UNREADABLE, on_media),
+            CallbackQueryHandler(on_button),
+        ]
+    )
+    application.add_error_handler(on_error)
+    return application
+
+
+async def _post_init(application: DoorstepApplication) -> None:
+    """Publish the command menu in both languages; a failure here must not stop the bot."""
+    render = BotContext.services_of(application).render
+    try:
+        for lang, code in (("zh", None), ("en", "en")):
+            commands = [
+                BotCommand(name, render.t(lang, f"commands.{name}"))
+                for name in ("start", "help", "lang", "hotline")
+            ]
+            await application.bot.set_my_commands(commands, language_code=code)
+    except TelegramError as err:
+        log.warning("could not set the command menu: %s", type(err).__name__)
+
+
+async def _check_token(settings: Settings) -> str | None:
+    """None when the Bot API accepts the token, else one line saying what is wrong."""
+    from telegram import Bot
+
+    try:
+        async with Bot(_token(settings), base_url=settings.telegram_api_base_url) as bot:
+            log.info("signed in as @%s", bot.username)
+    except InvalidToken:
+        return "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid token from @BotFather"
+    except NetworkError as err:
+        return f"cannot reach the Telegram Bot API at {settings.telegram_api_base_url}: {err}"
+    except TelegramError as err:
+        return f"the Telegram Bot API refused to start the bot: {err}"
+    return None
+
+
+def run_bot(
+    settings: Settings,
+    live: Core,
+    engine: Engine,
+    *,
+    webhook_url: str | None,
+    listen: str,
+    port: int,
+    secret_token: str | None,
+) -> int:
+    """Run the bot until SIGINT/SIGTERM: long polling, or a webhook server when `webhook_url` is given."""
+    if not _token(settings):
+        print("doorstep bot: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
+        return 2
+    # httpx logs every request URL at INFO, and the URL carries the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    problem = loop.run_until_complete(_check_token(settings))
+    if problem is not None:
+        loop.close()
+        print(f"doorstep bot: {problem}", file=sys.stderr)
+        return 1
+    application = build_application(settings, live, engine)
+    try:
+        if webhook_url:
+            application.run_webhook(
+                listen=listen,
+                port=port,
+                url_path=urlsplit(webhook_url).path.lstrip("/"),
+                webhook_url=webhook_url,
+                secret_token=secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=3,
+            )
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3)
+    except InvalidToken:
+        print(
+            "doorstep bot: Telegram rejected TELEGRAM_BOT_TOKEN; get a valid token from @BotFather",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

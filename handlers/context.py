@@ -1,0 +1,126 @@
+"""What every handler is handed: a typed `CallbackContext` with the bot's services as properties.
+
+The services are built once in `bot.app.build_application` and kept on `bot_data`; handlers
+read `context.live`, `context.render`, `context.session()` instead of casting dict entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.settings import Settings
+from handlers.ratelimit import SlidingWindowLimit
+from handlers.render import Renderer
+from services_catalog.answer import Answer, Question
+from services_catalog.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+# How often the catalogue version in the store is checked for a reload by another process.
+RELOAD_CHECK_SECONDS = 30.0
+
+
+class HasCatalog(Protocol):
+    """The part of `Finder` the bot reads directly."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+
+class Core(Protocol):
+    """What the bot needs from `services_catalog.live.LiveFinder`."""
+
+    @property
+    def finder(self) -> HasCatalog: ...
+
+    def answer(self, question: Question) -> Answer: ...
+
+    def reload_if_changed(self) -> bool: ...
+
+
+@dataclass
+class Services:
+    """Everything handlers use, built once at start-up."""
+
+    settings: Settings
+    live: Core
+    engine: Engine
+    render: Renderer
+    limit: SlidingWindowLimit
+    last_reload_check: float = field(default_factory=time.monotonic)
+
+
+class BotData:
+    """The application's `bot_data`: holds the services once `build_application` set them."""
+
+    def __init__(self) -> None:
+        self.services: Services | None = None
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+    """`CallbackContext` with Doorstep's services as typed properties."""
+
+    @classmethod
+    def services_of(cls, application: Application[Any, Any, Any, Any, BotData, Any]) -> Services:
+        """The services of `application` (set by `build_application`)."""
+        services = application.bot_data.services
+        if services is None:
+            raise RuntimeError("build_application did not set the services")
+        return services
+
+    @property
+    def services(self) -> Services:
+        """All services."""
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("build_application did not set the services")
+        return services
+
+    @property
+    def live(self) -> Core:
+        """The catalogue answering right now."""
+        return self.services.live
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue loaded right now."""
+        return self.services.live.finder.catalog
+
+    @property
+    def render(self) -> Renderer:
+        """The message builder."""
+        return self.services.render
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration read at start-up."""
+        return self.services.settings
+
+    @property
+    def location_ttl(self) -> dt.timedelta:
+        """How long a shared location or a named town is remembered."""
+        return dt.timedelta(minutes=self.settings.doorstep_location_ttl_minutes)
+
+    def session(self) -> Session:
+        """A new store session (use as a context manager)."""
+        return Session(self.services.engine)
+
+    def reload_catalog_if_due(self) -> None:
+        """Pick up a catalogue imported by another process, checking the store at most every 30 s."""
+        now = time.monotonic()
+        if now - self.services.last_reload_check < RELOAD_CHECK_SECONDS:
+            return
+        self.services.last_reload_check = now
+        try:
+            if self.live.reload_if_changed():
+                log.info("catalogue reloaded")
+        except Exception:  # an answer from the current catalogue beats no answer
+            log.warning("could not check for a newer catalogue", exc_info=True)

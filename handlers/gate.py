@@ -1,0 +1,59 @@
+"""The first look at every update: what the bot ignores, and who has to slow down."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, Update
+from telegram.constants import ChatType, MessageEntityType
+from telegram.ext import ApplicationHandlerStop
+
+from handlers.context import BotContext
+from handlers.ratelimit import Verdict
+from handlers.replies import load_state, send, user_lang
+
+
+def addressed_to_bot(message: Message, username: str | None, bot_id: int) -> bool:
+    """Whether a group message is meant for the bot: a command, a mention, or a reply to it."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return True
+    for entity, text in message.parse_entities().items():
+        if entity.type == MessageEntityType.BOT_COMMAND and entity.offset == 0:
+            return True
+        if entity.type == MessageEntityType.MENTION and username and text.lower() == f"@{username.lower()}":
+            return True
+        if entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            return True
+    return False
+
+
+def without_mention(text: str, username: str | None) -> str:
+    """The message text with the bot's @username taken out."""
+    if username:
+        text = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
+    return " ".join(text.split())
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """Stop edited messages, group chatter not meant for the bot, and users over the message limit."""
+    if update.message is None and update.callback_query is None:
+        raise ApplicationHandlerStop  # edited messages, channel posts, ...: not answered
+    message = update.message
+    if message is not None and not addressed_to_bot(message, context.bot.username, context.bot.id):
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is None:
+        raise ApplicationHandlerStop
+    verdict = context.services.limit.check(user.id)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.NOTE:
+        lang = user_lang(load_state(update, context), user)
+        if update.callback_query is not None:
+            await update.callback_query.answer(context.render.t(lang, "rate_limited"))
+        else:
+            await send(update, context, context.render.plain(lang, "rate_limited"))
+    raise ApplicationHandlerStop
