@@ -1,11 +1,38 @@
-"""`Finder.answer(question) -> Answer`: the one core every transport calls. (Skeleton: being written.)"""
+"""`Finder.answer(question) -> Answer`: the one core every transport calls.
+
+The intent rules, in order: `emergency` (120/119/110 first), `plan_indicator`,
+`service_info`, `find_facility`, `help`, `out_of_scope`. Everything heavy (the vocabulary, the
+segmenter, the spatial index, the parsed opening hours) is built in `__init__`, once per
+catalogue; `answer()` only reads.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
 
-from services_catalog.answer import Answer, Question, Result, Where
+from services_catalog.answer import Answer, Intent, Known, Lang, Question, Result, Where
 from services_catalog.catalog import Catalog
+from services_catalog.coords import gcj02_to_wgs84, in_qingpu
+from services_catalog.geo import FIFTEEN_MINUTES, GridIndex, distance_m, walk_minutes
+from services_catalog.hours import ChinaCalendar, FacilityHours, to_shanghai
+from services_catalog.models import Facility, Hotline
+from services_catalog.reply import compose_reply
+from services_catalog.timewords import parse_moment
+from services_catalog.understand import Reading, Understanding
+
+_LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+_CITIZEN_HOTLINE = "12345"
+_EMERGENCY_ORDER = ("120", "119", "110")
+
+
+def guess_lang(text: str) -> Lang:
+    """English when the text has Latin letters and no Chinese, else Chinese."""
+    has_cjk = any("\u3400" <= ch <= "\u9fff" for ch in text)
+    has_latin = any(ch.isascii() and ch.isalpha() for ch in text)
+    return "en" if has_latin and not has_cjk else "zh"
 
 
 class Finder:
@@ -13,18 +40,264 @@ class Finder:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self.understanding = Understanding(catalog)
+        self.calendar = ChinaCalendar(catalog.holidays)
+        self._hours = {
+            f.id: FacilityHours(f.opening_hours, f.holidays, self.calendar, confirmed=f.hours_status == "confirmed")
+            for f in catalog.facilities.values()
+        }
+        by_kind: dict[str, list[Facility]] = defaultdict(list)
+        for f in catalog.facilities.values():
+            by_kind[f.kind].append(f)
+        self._by_kind = dict(by_kind)
+        self._index = {
+            kind: GridIndex((f.id, f.point.lat, f.point.lon) for f in facs) for kind, facs in by_kind.items()
+        }
+        # Kinds where each service is applied for, and the services a kind is the first place for.
+        self._first_service_of_kind: dict[str, list[str]] = defaultdict(list)
+        for s in catalog.services.values():
+            if s.where:
+                self._first_service_of_kind[s.where[0]].append(s.id)
+        self._emergency_numbers = {t: e.number for t, e in catalog.vocabulary.emergency.items()}
+
+    # ---------------------------------------------------------------- the core
 
     def answer(self, question: Question) -> Answer:
-        """The answer to one question."""
-        return Answer(intent="help", lang=question.lang, reply="Doorstep")
+        """The answer to one question. Never raises on odd text; the reply is never empty."""
+        now = to_shanghai(question.at)
+        reading = self.understanding.read(question.text)
+        moment = parse_moment(reading.text, now, calendar=self.calendar)
+        answer = Answer(intent="out_of_scope", lang=question.lang, moment=moment.at)
+        answer.moment_label = moment.label(question.lang)
+        text_place = self._place_in(reading)
+        answer.where = self._locate(question, text_place)
+        if text_place is not None:
+            answer.town = text_place.town
+        elif answer.where.source in ("town", "landmark"):
+            answer.town = answer.where.town
+        named = [self.catalog.facilities[f] for f in reading.ids("facility")]
+        if answer.town is None and named and answer.where.source != "coordinates":
+            answer.town = named[0].town  # "赵巷镇社区事务受理服务中心" names its town too
 
-    def facilities(
-        self, *, kind: str | None = None, town: str | None = None, at: dt.datetime | None = None,
-        near: Where | None = None,
-    ) -> list[Result]:
-        """Facilities filtered by kind and town, with their hours at `at`, nearest first when `near`."""
-        return []
+        intent = self._intent(question, reading, answer)
+        answer.intent = intent
+        if intent == "find_facility" and answer.kind:
+            self._fill_results(question, reading, answer)
+        elif intent == "service_info" and answer.service_info is not None:
+            where_kinds = answer.service_info.where
+            if where_kinds and answer.where.lat is not None:
+                answer.kind = answer.kind or where_kinds[0]
+                self._fill_results(question, reading, answer, limit=1)
+        answer.hotline = self._hotline_for(answer)
+        answer.reply = compose_reply(answer, self.catalog)
+        return answer
+
+    # ---------------------------------------------------------------- intent
+
+    def _intent(self, q: Question, r: Reading, a: Answer) -> Intent:
+        emergencies = r.ids("emergency")
+        if emergencies:
+            numbers = [self._emergency_numbers[t] for t in emergencies if t in self._emergency_numbers]
+            ordered = list(dict.fromkeys([*numbers, *_EMERGENCY_ORDER]))
+            a.emergency = [self.catalog.hotlines[n] for n in ordered if n in self.catalog.hotlines]
+            return "emergency"
+
+        kinds = r.weights("kind")
+        for fid in r.ids("facility"):
+            fac = self.catalog.facilities.get(fid)
+            if fac is not None:
+                kinds[fac.kind] = kinds.get(fac.kind, 0.0) + 3.0
+        if q.kind in self.catalog.vocabulary.kinds or (q.kind and q.kind in self._by_kind):
+            kinds[q.kind] = kinds.get(q.kind, 0.0) + 100.0
+        services = r.weights("service")
+        indicators = r.weights("indicator")
+        how_to = r.has("how_to")
+        wants_place = r.has("where") or r.has("near_me")
+        kind_w = max(kinds.values(), default=0.0)
+        service_w = max(services.values(), default=0.0)
+        ind_w = max(indicators.values(), default=0.0)
+
+        if ind_w > 0 and (r.has("plan") or ind_w >= max(kind_w, service_w)) and not (how_to and service_w > 0):
+            a.indicator = max(indicators, key=lambda i: indicators[i])
+            a.indicator_info = self.catalog.indicators[a.indicator]
+            return "plan_indicator"
+
+        if service_w > 0 and (how_to or (service_w >= kind_w and not wants_place)):
+            return self._service(a, max(services, key=lambda s: services[s]))
+
+        if kind_w > 0:
+            best = max(kinds, key=lambda k: kinds[k])
+            tied = [k for k, w in kinds.items() if w >= kinds[best] - 1e-9]
+            ambiguous = {k for group in r.ambiguous("kind") for k in group}
+            if len(tied) > 1 and set(tied) <= ambiguous and q.kind is None:
+                a.clarify = sorted(tied, key=lambda k: list(self._by_kind).index(k) if k in self._by_kind else 99)
+                a.kind = None
+                return "find_facility"
+            if how_to and not wants_place and len(self._first_service_of_kind.get(best, [])) == 1:
+                return self._service(a, self._first_service_of_kind[best][0])
+            a.kind = best
+            return "find_facility"
+
+        if service_w > 0:
+            service = self.catalog.services[max(services, key=lambda s: services[s])]
+            if wants_place and service.where:
+                a.kind = service.where[0]
+                return "find_facility"
+            return self._service(a, service.id)
+
+        # A follow-up about the place just given ("那里几点开门", "电话多少").
+        if (r.has("where") or a.moment_label) and q.known.last_kind in self._by_kind:
+            a.kind = q.known.last_kind
+            return "find_facility"
+        if (r.has("greeting") or r.has("capability")) and not r.has("off_topic"):
+            return "help"
+        return "out_of_scope"
+
+    def _service(self, a: Answer, service_id: str) -> Intent:
+        a.service = service_id
+        a.service_info = self.catalog.services[service_id]
+        return "service_info"
+
+    # ---------------------------------------------------------------- where
+
+    def _locate(self, q: Question, text_place: Where | None) -> Where:
+        """Where the person is: coordinates, then a place in the text, then what is known."""
+        if q.lat is not None and q.lon is not None:
+            lat, lon = (gcj02_to_wgs84(q.lat, q.lon) if q.crs == "gcj02" else (q.lat, q.lon))
+            town = text_place.town if text_place else None
+            return Where(lat, lon, "coordinates", None, town, outside_qingpu=not in_qingpu(lat, lon))
+        if text_place is not None:
+            return text_place
+        if q.place:
+            placed = self.resolve_place(q.place)
+            if placed is not None:
+                return placed
+        if q.known.lat is not None and q.known.lon is not None:
+            return Where(q.known.lat, q.known.lon, "coordinates", None, None, not in_qingpu(q.known.lat, q.known.lon))
+        if q.known.town in self.catalog.towns:
+            return self._town_where(q.known.town)
+        return Where()
+
+    def _town_where(self, name: str) -> Where:
+        town = self.catalog.towns[name]
+        return Where(town.centre.lat, town.centre.lon, "town", town.name, town.name)
+
+    def _place_in(self, r: Reading) -> Where | None:
+        """The most precise place the text names (a committee or station beats its town)."""
+        for hit in r.hits:
+            for m in hit.meanings:
+                if m.type == "committee":
+                    com = self.catalog.committees[m.id]
+                    if com.centre is not None:
+                        return Where(com.centre.lat, com.centre.lon, "landmark", com.name, com.town)
+                    return self._town_where(com.town) if com.town in self.catalog.towns else None
+                if m.type == "station":
+                    st = self.catalog.stations[m.id]
+                    if st.point is not None and not any(x.type == "town" for x in hit.meanings):
+                        return Where(st.point.lat, st.point.lon, "landmark", f"{st.name}站", st.town)
+                if m.type == "landmark":
+                    lm = self.catalog.landmarks[m.id]
+                    return Where(lm.point.lat, lm.point.lon, "landmark", lm.name, lm.town)
+        towns = r.ids("town")
+        return self._town_where(towns[0]) if towns else None
 
     def resolve_place(self, text: str) -> Where | None:
         """Where a place name (town, committee, station, landmark, or "lat,lon") puts someone."""
-        return None
+        m = _LATLON.match(text or "")
+        if m:
+            lat, lon = float(m.group(1)), float(m.group(2))
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                return Where(lat, lon, "coordinates", text.strip(), None, not in_qingpu(lat, lon))
+            return None
+        return self._place_in(self.understanding.read(text or ""))
+
+    # ---------------------------------------------------------------- results
+
+    def _fill_results(self, q: Question, r: Reading, a: Answer, *, limit: int | None = None) -> None:
+        kind = a.kind
+        assert kind is not None
+        pool = self._by_kind.get(kind, [])
+        limit = q.limit if limit is None else limit
+        where = a.where
+        named = [self.catalog.facilities[f] for f in r.ids("facility") if self.catalog.facilities[f].kind == kind]
+        ordered = self._ordered(pool, kind, where, a.town, named)
+        if where.lat is None and a.town is None and not named:
+            a.needs_location = True
+            ordered = [f for f in ordered if f.level == "district"]
+        a.total_results = len(ordered)
+        a.offset = max(0, q.offset)
+        a.results = [self.result(f, a.moment, where) for f in ordered[a.offset : a.offset + max(0, limit)]]
+
+    def _ordered(
+        self, pool: list[Facility], kind: str, where: Where, town: str | None, named: list[Facility]
+    ) -> list[Facility]:
+        """Named facilities first, then the named town's, then the rest nearest first."""
+        named_ids = [f.id for f in named]
+        first_ids = list(dict.fromkeys(named_ids))
+        if town:
+            first_ids += [f.id for f in pool if f.town == town and f.id not in first_ids]
+        first = [self.catalog.facilities[i] for i in first_ids]
+        if where.lat is not None and where.lon is not None:
+            first.sort(key=lambda f: (f.id not in named_ids, _approx(where, f)))
+            near = self._index[kind].nearest(where.lat, where.lon, len(pool), exclude=first_ids)
+            rest = [self.catalog.facilities[key] for _, key in near]
+        else:
+            taken = set(first_ids)
+            rest = [f for f in pool if f.id not in taken]
+            rest.sort(key=lambda f: (f.level != "district", f.town))
+        return first + rest
+
+    def result(self, f: Facility, moment: dt.datetime | None, where: Where | None = None) -> Result:
+        """One facility with its distance from `where` and its hours at `moment`."""
+        state = self._hours[f.id].state_at(to_shanghai(moment))
+        dist = walk = within = None
+        if where is not None and where.lat is not None and where.lon is not None:
+            metres = distance_m(where.lat, where.lon, f.point.lat, f.point.lon)
+            dist = round(metres)
+            walk = walk_minutes(metres)
+            within = walk <= FIFTEEN_MINUTES
+        return Result(
+            facility=f,
+            distance_m=dist,
+            walk_minutes=walk,
+            within_15_min=within,
+            open_now=state.open_now,
+            hours_today=state.hours_today,
+            next_open=state.next_open,
+            hours_confirmed=state.confirmed,
+            calendar_known=state.calendar_known,
+        )
+
+    def facilities(
+        self,
+        *,
+        kind: str | None = None,
+        town: str | None = None,
+        at: dt.datetime | None = None,
+        near: Where | None = None,
+    ) -> list[Result]:
+        """Facilities filtered by kind and town, with their hours at `at`, nearest first when `near`."""
+        moment = to_shanghai(at)
+        pool: Iterable[Facility] = self.catalog.facilities.values()
+        chosen = [f for f in pool if (kind is None or f.kind == kind) and (town is None or f.town == town)]
+        if near is not None and near.lat is not None:
+            chosen.sort(key=lambda f: _approx(near, f))
+        return [self.result(f, moment, near) for f in chosen]
+
+    def _hotline_for(self, a: Answer) -> Hotline | None:
+        hotlines = self.catalog.hotlines
+        if a.service_info is not None and a.service_info.hotline in hotlines:
+            return hotlines[a.service_info.hotline]
+        if a.kind:
+            for h in hotlines.values():
+                if not h.emergency and a.kind in h.topics:
+                    return h
+        return hotlines.get(_CITIZEN_HOTLINE)
+
+
+def _approx(where: Where, f: Facility) -> float:
+    assert where.lat is not None and where.lon is not None
+    return (where.lat - f.point.lat) ** 2 + ((where.lon - f.point.lon) * 0.856) ** 2
+
+
+__all__ = ["Finder", "Known", "guess_lang"]

@@ -1,0 +1,227 @@
+"""What each `doorstep` sub-command does, given the settings `cli.main()` read once."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.settings import Settings
+from services_catalog.answer import Answer, Question
+from services_catalog.errors import CatalogValidationError
+
+MAX_LIMIT = 50
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from services_catalog.db import create_tables, make_engine
+
+    engine = make_engine(settings.database_url)
+    create_tables(engine)
+    return engine
+
+
+def _live(settings: Settings, *, with_store: bool = True):  # type: ignore[no-untyped-def]
+    """The running catalogue; a bad catalogue stops the program with every problem listed."""
+    from services_catalog.live import LiveFinder
+
+    engine = _engine(settings) if with_store else None
+    return LiveFinder(settings.doorstep_catalog, engine=engine), engine
+
+
+def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    """The terminal conversation."""
+    from bot.console import Console
+
+    live, _ = _live(settings)
+    return Console(live, stdin=stdin, stdout=stdout).run()
+
+
+def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    """The Telegram bot (long polling, or webhook with --webhook-url)."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        print("doorstep bot: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather).", file=sys.stderr)
+        return 2
+    from bot.app import run_bot as start
+
+    live, engine = _live(settings)
+    return start(
+        settings,
+        live,
+        engine,
+        webhook_url=getattr(args, "webhook_url", None),
+        listen=getattr(args, "listen", "127.0.0.1"),
+        port=getattr(args, "port", 8443),
+        secret_token=getattr(args, "secret_token", None),
+    )
+
+
+def web(settings: Settings, args: argparse.Namespace) -> int:
+    """The operator console."""
+    from bot.web.server import serve
+
+    live, engine = _live(settings)
+    return serve(settings, live, engine, host=args.host, port=args.port)
+
+
+def users(settings: Settings, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    """Console accounts."""
+    from bot.web import accounts
+
+    engine = _engine(settings)
+    if args.users_command == "add":
+        password = stdin.readline().rstrip("\r\n")
+        if len(password) < 8:
+            print("doorstep users add: the password must have at least 8 characters.", file=sys.stderr)
+            return 2
+        accounts.add_user(engine=engine, name=args.name, role=args.role, password=password)
+        stdout.write(f"account {args.name} ({args.role}) saved\n")
+        return 0
+    try:
+        stdout.write(accounts.issue_token(engine=engine, name=args.name) + "\n")
+    except LookupError:
+        print(f"doorstep users token: no account named {args.name!r}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """Validate, export, describe or reload the catalogue."""
+    from services_catalog.export import export_catalog
+    from services_catalog.loader import catalog_schema, check_catalog, load_catalog
+    from services_catalog.stats import catalog_stats
+
+    match args.catalog_command:
+        case "validate" | "reload":
+            folder = args.folder or settings.doorstep_catalog
+            found, problems = check_catalog(folder)
+            for p in problems:
+                stdout.write(f"{p}\n")
+            if found is None:
+                errors = sum(p.severity == "error" for p in problems)
+                print(f"{folder}: {errors} error(s); the catalogue was not loaded.", file=sys.stderr)
+                return 1
+            summary = (
+                f"{folder}: valid — {len(found.facilities)} facilities, {len(found.services)} services, "
+                f"{len(found.indicators)} indicators, {len(found.towns)} towns"
+            )
+            if args.catalog_command == "reload":
+                from services_catalog import store
+
+                version = store.import_catalog(found, engine=_engine(settings))
+                summary += f"; imported into the store as version {version}"
+            stdout.write(summary + "\n")
+            return 0
+        case "export":
+            stdout.write(json.dumps(export_catalog(load_catalog(settings.doorstep_catalog)), ensure_ascii=False) + "\n")
+            return 0
+        case "schema":
+            stdout.write(json.dumps(catalog_schema(), ensure_ascii=False, indent=2) + "\n")
+            return 0
+        case "stats":
+            stdout.write(catalog_stats(load_catalog(settings.doorstep_catalog)) + "\n")
+            return 0
+    raise AssertionError(args.catalog_command)
+
+
+def _parse_at(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    return dt.datetime.fromisoformat(str(value))
+
+
+def _question(raw: dict[str, Any], *, default_limit: int = 3) -> Question:
+    """A Question from one `--batch` line or the `ask` flags; raises ValueError on bad fields."""
+    from services_catalog.finder import guess_lang
+
+    text = str(raw.get("text") or "")
+    lang = raw.get("lang") or guess_lang(text)
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be zh or en, not {lang!r}")
+    crs = raw.get("crs") or "wgs84"
+    if crs not in ("wgs84", "gcj02"):
+        raise ValueError(f"crs must be wgs84 or gcj02, not {crs!r}")
+    lat, lon = raw.get("lat"), raw.get("lon")
+    if (lat is None) != (lon is None):
+        raise ValueError("give both lat and lon, or neither")
+    limit = int(raw.get("limit") or default_limit)
+    return Question(
+        text=text,
+        lat=None if lat is None else float(lat),
+        lon=None if lon is None else float(lon),
+        crs=crs,
+        lang=lang,
+        at=_parse_at(raw.get("at")),
+        place=raw.get("place") or None,
+        limit=max(1, min(MAX_LIMIT, limit)),
+    )
+
+
+def ask(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """One question (or a batch), one answer each."""
+    from services_catalog.finder import Finder
+    from services_catalog.loader import load_catalog
+
+    finder = Finder(load_catalog(settings.doorstep_catalog))
+    if args.batch is not None:
+        return _ask_batch(finder, args.batch, stdout)
+    raw = {
+        "text": " ".join(args.text),
+        "lat": args.lat,
+        "lon": args.lon,
+        "crs": args.crs,
+        "lang": args.lang,
+        "at": args.at,
+        "place": args.place,
+        "limit": args.limit,
+    }
+    try:
+        question = _question(raw, default_limit=args.limit)
+    except ValueError as err:
+        print(f"doorstep ask: {err}", file=sys.stderr)
+        return 2
+    answer = finder.answer(question)
+    if args.json:
+        stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+    else:
+        stdout.write(operator_text(answer) + "\n")
+    return 0
+
+
+def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
+    """One JSON answer per input line, in order; a bad line gets an error object, not a crash."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        print(f"doorstep ask --batch: cannot read {path}: {err.strerror}", file=sys.stderr)
+        return 2
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            if not isinstance(raw, dict):
+                raise ValueError("each line must be a JSON object")
+            out = finder.answer(_question(raw)).to_json()
+        except (ValueError, TypeError) as err:
+            out = {"error": f"line {number}: {err}", "intent": None, "results": [], "reply": ""}
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return 0
+
+
+def operator_text(answer: Answer) -> str:
+    """A one-screen answer for a hotline operator: what was understood, then the reply."""
+    head = [f"[{answer.intent}]"]
+    for label, value in (("kind", answer.kind), ("service", answer.service), ("indicator", answer.indicator),
+                         ("town", answer.town)):
+        if value:
+            head.append(f"{label}={value}")
+    if answer.needs_location:
+        head.append("needs_location")
+    return " ".join(head) + "\n" + answer.reply
+
+
+__all__ = ["CatalogValidationError", "ask", "catalog", "operator_text", "run_bot", "run_chat", "users", "web"]

@@ -1,0 +1,327 @@
+"""From a resident's words to what they mean: normalise, segment, look up, guess typos.
+
+`Understanding` is built once per catalogue. It owns a private jieba `Tokenizer` whose
+dictionary is generated from the catalogue (vocabulary, facility names and aliases, towns,
+committees, stations), so words such as 重固镇, 为老服务中心 and 法律援助 stay whole, and no
+shared jieba state is changed while serving. `read(text)` returns the `Reading` of a message:
+every term found, with what it means, ready for the intent rules in `finder.py`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jieba
+import opencc
+from rapidfuzz import fuzz, process
+
+from services_catalog.catalog import Catalog
+
+MAX_CHARS = 300  # longer messages are cut to this, not rejected
+_MAX_NGRAM = 5  # how many jieba tokens a catalogue term may span
+
+MeaningType = Literal[
+    "kind",
+    "service",
+    "indicator",
+    "facility",
+    "emergency",
+    "near_me",
+    "how_to",
+    "where",
+    "plan",
+    "greeting",
+    "capability",
+    "off_topic",
+    "town",
+    "committee",
+    "station",
+    "landmark",
+]
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """One thing a term can mean: a kind, a service, a town, "near me", ..."""
+
+    type: MeaningType
+    id: str  # the kind/service/indicator/facility id, town name, committee code, station name
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A catalogue term found in the message."""
+
+    term: str
+    start: int  # token index
+    end: int
+    meanings: tuple[Meaning, ...]
+    fuzzy: bool = False
+
+
+@dataclass
+class Reading:
+    """What a message says, term by term."""
+
+    text: str  # normalised
+    tokens: list[str]
+    hits: list[Hit] = field(default_factory=list)
+
+    def ids(self, kind: MeaningType) -> list[str]:
+        """Ids of one meaning type, in order of appearance, without repeats."""
+        seen: dict[str, None] = {}
+        for hit in self.hits:
+            for m in hit.meanings:
+                if m.type == kind:
+                    seen.setdefault(m.id, None)
+        return list(seen)
+
+    def has(self, kind: MeaningType) -> bool:
+        """Whether any term of this meaning type is present."""
+        return any(m.type == kind for hit in self.hits for m in hit.meanings)
+
+    def weights(self, kind: MeaningType) -> dict[str, float]:
+        """Evidence per id: longer and rarer terms weigh more; a term shared by n ids counts 1/n."""
+        out: dict[str, float] = defaultdict(float)
+        for hit in self.hits:
+            same = [m for m in hit.meanings if m.type == kind]
+            for m in same:
+                out[m.id] += _term_weight(hit.term) / len(same) * (0.8 if hit.fuzzy else 1.0)
+        return dict(out)
+
+    def ambiguous(self, kind: MeaningType) -> list[tuple[str, ...]]:
+        """Groups of ids that one term named together (e.g. 养老 for two kinds)."""
+        groups = []
+        for hit in self.hits:
+            same = tuple(m.id for m in hit.meanings if m.type == kind)
+            if len(same) > 1:
+                groups.append(same)
+        return groups
+
+
+def _term_weight(term: str) -> float:
+    if term.isascii():
+        return 1.0 + 0.5 * term.count(" ")
+    return min(len(term), 8) / 2.0
+
+
+# Characters and marks that carry no meaning for matching.
+_TAG = re.compile(r"<[^>]{0,200}>")
+_NOISE = re.compile(r"[^\w\s.,%+-]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+
+
+class Normaliser:
+    """Full-width to half-width, Traditional to Simplified, case, markup and emoji out."""
+
+    def __init__(self) -> None:
+        self._t2s = opencc.OpenCC("t2s")
+
+    def __call__(self, text: str) -> str:
+        """The text as the matcher sees it (may be empty)."""
+        text = text[: MAX_CHARS * 2]
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+        text = _TAG.sub(" ", text)
+        text = self._t2s.convert(text).lower()
+        text = _DIGIT_COMMA.sub("", text)
+        text = _NOISE.sub(" ", text)
+        return _SPACES.sub(" ", text).strip()[:MAX_CHARS]
+
+
+def stem_en(word: str) -> str:
+    """A light English stem, enough for plurals: libraries → library, centres → centre."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _key(term: str) -> str:
+    """The form a term is looked up by: English words stemmed, Chinese unchanged."""
+    if not term.isascii():
+        return term.replace(" ", "")
+    return " ".join(stem_en(w) for w in _WORD.findall(term))
+
+
+class Understanding:
+    """The vocabulary of one catalogue and the segmenter that knows it."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.normalise = Normaliser()
+        self._terms: dict[str, set[Meaning]] = defaultdict(set)
+        self._add_catalog(catalog)
+        self.lookup: dict[str, tuple[Meaning, ...]] = {
+            k: tuple(sorted(v, key=lambda m: (m.type, m.id))) for k, v in self._terms.items()
+        }
+        self._tokenizer = self._build_tokenizer()
+        # Terms by length, for typo matching of same-length stretches (Chinese only).
+        by_len: dict[int, list[str]] = defaultdict(list)
+        for term, meanings in self.lookup.items():
+            if not term.isascii() and 3 <= len(term) <= 8 and self._fuzzy_worthy(meanings):
+                by_len[len(term)].append(term)
+        self._fuzzy_terms = {n: sorted(terms) for n, terms in by_len.items()}
+        self.vocabulary = sorted(self.lookup)
+
+    # ---- building
+
+    def _add(self, words: Iterable[str], meaning: Meaning) -> None:
+        for word in words:
+            key = _key(self.normalise(word))
+            if key and (len(key) >= 2 or key.isascii()):
+                self._terms[key].add(meaning)
+
+    def _add_catalog(self, catalog: Catalog) -> None:
+        vocab = catalog.vocabulary
+        for kind, words in vocab.kinds.items():
+            self._add([*words.zh, *words.en], Meaning("kind", kind))
+        for service, words in vocab.services.items():
+            self._add([*words.zh, *words.en], Meaning("service", service))
+        for topic, em in vocab.emergency.items():
+            self._add([*em.zh, *em.en], Meaning("emergency", topic))
+        for name, words in (
+            ("near_me", vocab.near_me),
+            ("how_to", vocab.how_to),
+            ("where", vocab.where),
+            ("plan", vocab.plan),
+            ("greeting", vocab.greetings),
+            ("capability", vocab.capabilities),
+            ("off_topic", vocab.off_topic),
+        ):
+            self._add([*words.zh, *words.en], Meaning(name, name))  # type: ignore[arg-type]
+        for service in catalog.services.values():
+            self._add([service.name, service.name_en, *service.aliases], Meaning("service", service.id))
+        for ind in catalog.indicators.values():
+            self._add([ind.name, ind.name_en, *ind.aliases], Meaning("indicator", ind.id))
+        for fac in catalog.facilities.values():
+            names = [fac.name, *fac.aliases] + ([fac.name_en] if fac.name_en else [])
+            self._add(names, Meaning("facility", fac.id))
+        for town in catalog.towns.values():
+            self._add([town.name, town.name_en, *town.aliases], Meaning("town", town.name))
+        for com in catalog.committees.values():
+            # Short committee names (东方, 新城) collide with ordinary words; keep 3+ characters.
+            names = [a for a in [com.name, *com.aliases] if len(a) >= 3]
+            self._add(names, Meaning("committee", com.code))
+        for st in catalog.stations.values():
+            self._add([st.name, *st.aliases, *(f"{n}站" for n in [st.name, *st.aliases])], Meaning("station", st.name))
+        for lm in catalog.landmarks.values():
+            self._add([lm.name, *lm.aliases], Meaning("landmark", lm.name))
+
+    @staticmethod
+    def _fuzzy_worthy(meanings: tuple[Meaning, ...]) -> bool:
+        return any(m.type in ("kind", "service", "facility", "indicator") for m in meanings)
+
+    def _build_tokenizer(self) -> jieba.Tokenizer:
+        """A private jieba tokenizer whose dictionary is the catalogue's terms."""
+        jieba.setLogLevel(logging.WARNING)
+        lines = []
+        for term in self.lookup:
+            if not term.isascii() and " " not in term:
+                lines.append(f"{term} {1000 * len(term)}")
+        tok = jieba.Tokenizer()
+        tok.FREQ, tok.total = tok.gen_pfdict(io.BytesIO("\n".join(lines).encode("utf-8")))
+        tok.initialized = True
+        return tok
+
+    # ---- reading
+
+    def segment(self, text: str) -> list[str]:
+        """jieba tokens of normalised text, spaces dropped; English words stemmed."""
+        out = []
+        for tok in self._tokenizer.lcut(text, HMM=True):
+            tok = tok.strip()
+            if not tok:
+                continue
+            out.append(stem_en(tok) if tok.isascii() else tok)
+        return out
+
+    def read(self, raw: str) -> Reading:
+        """Every catalogue term in the message, longest first, with typo guesses as a fallback."""
+        text = self.normalise(raw)
+        tokens = self.segment(text)
+        reading = Reading(text=text, tokens=tokens)
+        taken = [False] * len(tokens)
+        candidates: list[tuple[int, int, str]] = []
+        n = len(tokens)
+        for i in range(n):
+            joined = ""
+            for j in range(i, min(n, i + _MAX_NGRAM)):
+                joined = _join(joined, tokens[j])
+                if joined in self.lookup:
+                    candidates.append((i, j + 1, joined))
+        # Longest terms win; a term never overlaps one already taken.
+        candidates.sort(key=lambda c: (-len(c[2].replace(" ", "")), c[0]))
+        for start, end, term in candidates:
+            if any(taken[start:end]):
+                continue
+            for k in range(start, end):
+                taken[k] = True
+            reading.hits.append(Hit(term, start, end, self.lookup[term]))
+        if not any(m.type in ("kind", "service", "facility", "indicator", "emergency") for h in reading.hits
+                   for m in h.meanings):
+            reading.hits.extend(self._typos(tokens, taken))
+        reading.hits.sort(key=lambda h: h.start)
+        return reading
+
+    def _typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
+        """Near-misses (图书官, 法律援住) in the stretches no exact term covered."""
+        hits: list[Hit] = []
+        i = 0
+        while i < len(tokens):
+            if taken[i] or tokens[i].isascii():
+                i += 1
+                continue
+            j = i
+            while j < len(tokens) and not taken[j] and not tokens[j].isascii():
+                j += 1
+            hits.extend(self._typos_in("".join(tokens[i:j]), i, j))
+            i = j
+        return hits
+
+    def _typos_in(self, stretch: str, start: int, end: int) -> list[Hit]:
+        found: list[Hit] = []
+        used = [False] * len(stretch)
+        for size in range(min(8, len(stretch)), 2, -1):
+            choices = self._fuzzy_terms.get(size)
+            if not choices:
+                continue
+            cutoff = 66.0 if size == 3 else 74.0
+            for pos in range(len(stretch) - size + 1):
+                if any(used[pos : pos + size]):
+                    continue
+                gram = stretch[pos : pos + size]
+                if not _CJK.search(gram[0]) or not _CJK.search(gram[-1]):
+                    continue
+                best = process.extractOne(gram, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+                if best is None:
+                    continue
+                term = best[0]
+                # One changed character is a typo; the first character must agree (it carries
+                # the topic in most service words), and so must the rest but one.
+                if term[0] != gram[0] or sum(a != b for a, b in zip(term, gram, strict=True)) > 1:
+                    continue
+                for k in range(pos, pos + size):
+                    used[k] = True
+                found.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
+        return found
+
+
+def _join(left: str, right: str) -> str:
+    if not left:
+        return right
+    if left[-1].isascii() and right[0].isascii() and left[-1].isalnum() and right[0].isalnum():
+        return f"{left} {right}"
+    return left + right

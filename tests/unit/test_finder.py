@@ -1,0 +1,177 @@
+"""How the Finder answers residents, on the bundled Qingpu catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services_catalog.answer import Known, Question
+from services_catalog.coords import haversine_m, wgs84_to_gcj02
+from services_catalog.finder import Finder
+from services_catalog.linkcheck import find_links
+from services_catalog.loader import load_catalog
+
+BUNDLED = Path(__file__).resolve().parents[2] / "services_catalog" / "data"
+VALID_INTENTS = {"find_facility", "service_info", "plan_indicator", "emergency", "help", "out_of_scope"}
+
+
+@pytest.fixture(scope="module")
+def finder() -> Finder:
+    return Finder(load_catalog(BUNDLED))
+
+
+def ask(finder: Finder, text: str, **kw: object) -> object:
+    return finder.answer(Question(text=text, **kw))  # type: ignore[arg-type]
+
+
+def test_an_emergency_gets_the_number_first_and_nothing_before_it(finder: Finder) -> None:
+    """Someone collapsing is answered with 120 at the very start, and no facility."""
+    a = finder.answer(Question(text="我爸突然倒地不省人事"))
+    assert a.intent == "emergency"
+    assert a.reply.split("\n", 1)[0].find("120") != -1
+    assert not a.results
+    fire = finder.answer(Question(text="廚房起火了"))
+    assert fire.intent == "emergency" and "119" in fire.reply.split("\n", 1)[0]
+
+
+def test_a_named_town_puts_its_own_facility_first(finder: Finder) -> None:
+    a = finder.answer(Question(text="朱家角有没有图书馆"))
+    assert (a.intent, a.kind, a.town) == ("find_facility", "library", "朱家角镇")
+    assert a.results[0].facility.town == "朱家角镇"
+    assert a.results[0].facility.kind == "library"
+    assert a.results[0].facility.name in a.reply
+
+
+def test_a_shared_location_gets_the_nearest_facility_of_the_kind(finder: Finder) -> None:
+    lat, lon = 31.168, 121.109
+    a = finder.answer(Question(text="附近有图书馆吗", lat=lat, lon=lon))
+    libraries = [f for f in finder.catalog.facilities.values() if f.kind == "library"]
+    nearest = min(libraries, key=lambda f: haversine_m(lat, lon, f.point.lat, f.point.lon))
+    assert a.results[0].facility.id == nearest.id
+    assert a.results[0].distance_m is not None and a.results[0].walk_minutes is not None
+    assert a.where.source == "coordinates"
+
+
+def test_gcj02_coordinates_are_converted_before_measuring(finder: Finder) -> None:
+    lat, lon = 31.15, 121.11
+    glat, glon = wgs84_to_gcj02(lat, lon)
+    a = finder.answer(Question(text="附近的医院", lat=glat, lon=glon, crs="gcj02"))
+    assert a.where.lat == pytest.approx(lat, abs=1e-5)
+    assert a.where.lon == pytest.approx(lon, abs=1e-5)
+
+
+def test_without_a_location_it_asks_for_one(finder: Finder) -> None:
+    a = finder.answer(Question(text="离我最近的社区卫生服务中心在哪"))
+    assert a.needs_location and a.kind == "clinic"
+    assert "位置" in a.reply
+
+
+def test_a_service_question_gets_the_guide(finder: Finder) -> None:
+    a = finder.answer(Question(text="长护险怎么申请"))
+    assert (a.intent, a.service) == ("service_info", "long_term_care")
+    service = finder.catalog.services["long_term_care"]
+    assert service.summary in a.reply
+    for item in service.materials[:2]:
+        assert item in a.reply
+
+
+def test_plan_targets_are_quoted_from_the_catalogue(finder: Finder) -> None:
+    a = finder.answer(Question(text="青浦到2025年养老床位要达到多少"))
+    assert (a.intent, a.indicator) == ("plan_indicator", "elderly_care_beds")
+    row = finder.catalog.indicators["elderly_care_beds"]
+    assert row.target in a.reply and row.baseline in a.reply
+    assert "vip333" not in a.reply
+
+
+def test_an_office_is_closed_on_national_day(finder: Finder) -> None:
+    a = finder.answer(Question(text="盈浦街道社区事务受理服务中心现在开门吗", at=dt.datetime(2026, 10, 1, 10, 0)))
+    assert a.results[0].facility.town == "盈浦街道"
+    assert a.results[0].open_now is False
+
+
+def test_time_words_move_the_moment_and_the_reply_says_which_day(finder: Finder) -> None:
+    now = dt.datetime(2026, 11, 28, 14, 0)  # a Saturday
+    a = finder.answer(Question(text="华新镇社区事务受理服务中心明天上午开吗", at=now))
+    assert a.moment is not None and a.moment.date() == dt.date(2026, 11, 29)
+    assert "11月29日" in a.reply
+
+
+def test_typos_and_shanghainese_are_understood(finder: Finder) -> None:
+    a = finder.answer(Question(text="练塘有图书官伐"))
+    assert (a.kind, a.town) == ("library", "练塘镇")
+    b = finder.answer(Question(text="法律援住怎么申请"))
+    assert b.service == "legal_aid_application"
+
+
+def test_traditional_chinese_is_understood(finder: Finder) -> None:
+    a = finder.answer(Question(text="朱家角的圖書館幾點開門"))
+    assert (a.kind, a.town) == ("library", "朱家角镇")
+
+
+def test_english_questions_get_english_replies(finder: Finder) -> None:
+    a = finder.answer(Question(text="How do I apply for legal aid?", lang="en"))
+    assert a.service == "legal_aid_application"
+    assert "Hotline" in a.reply or "hotline" in a.reply.lower()
+    b = finder.answer(Question(text="Is there a community health center in Zhujiajiao?", lang="en"))
+    assert (b.kind, b.town) == ("clinic", "朱家角镇")
+
+
+def test_out_of_scope_gives_no_facility_and_points_to_12345(finder: Finder) -> None:
+    a = finder.answer(Question(text="推荐几只能涨的股票"))
+    assert a.intent == "out_of_scope" and not a.results
+    assert "12345" in a.reply
+
+
+def test_greetings_get_help(finder: Finder) -> None:
+    assert finder.answer(Question(text="你好")).intent == "help"
+
+
+def test_unverified_records_say_so_in_the_reply(finder: Finder) -> None:
+    a = finder.answer(Question(text="白鹤镇有养老院吗"))
+    assert a.results and a.results[0].facility.verified is None
+    assert "核实" in a.reply
+
+
+def test_a_point_outside_qingpu_is_told_the_catalogue_covers_qingpu(finder: Finder) -> None:
+    a = finder.answer(Question(text="附近的图书馆", lat=39.9, lon=116.4))
+    assert a.where.outside_qingpu
+    assert "青浦" in a.reply.split("\n", 1)[0]
+
+
+def test_a_follow_up_uses_what_the_conversation_knows(finder: Finder) -> None:
+    first = finder.answer(Question(text="重固镇文化活动中心地址"))
+    known = Known(town=first.town, last_kind=first.kind, last_facility_id=first.results[0].facility.id)
+    follow = finder.answer(Question(text="那里几点开门", known=known))
+    assert follow.intent == "find_facility" and follow.kind == "culture_centre"
+    assert follow.results[0].facility.town == "重固镇"
+
+
+def test_more_continues_where_the_last_answer_stopped(finder: Finder) -> None:
+    first = finder.answer(Question(text="附近的图书馆", lat=31.15, lon=121.11))
+    more = finder.answer(Question(text="附近的图书馆", lat=31.15, lon=121.11, offset=3))
+    assert {r.facility.id for r in first.results}.isdisjoint({r.facility.id for r in more.results})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "图" * 10_000, "\x00\x07\x1b[31m", "<script>alert(1)</script>", "'; DROP TABLE report; --",
+     "**bold** [x](http://evil.example)", "🙏🙏🙏😂😂", "？？？！！！。。。"],
+)
+def test_odd_input_gets_a_clear_answer(finder: Finder, text: str) -> None:
+    a = finder.answer(Question(text=text))
+    assert a.intent in VALID_INTENTS and a.reply.strip()
+    assert "evil.example" not in a.reply
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300))
+def test_any_text_gets_a_valid_answer(finder: Finder, text: str) -> None:
+    a = finder.answer(Question(text=text))
+    assert a.intent in VALID_INTENTS
+    assert a.reply.strip()
+    allowed = finder.catalog.allowlist.domains
+    assert all(any(d in link for d in allowed) for link in find_links(a.reply))
