@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jieba
 from rapidfuzz import fuzz, process
@@ -35,7 +36,7 @@ from services_catalog.loader import load_catalog
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "services_catalog" / "data"
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-FALLBACK_QUERIES = [
+FALLBACK_QUERIES: list[dict[str, Any]] = [
     {"text": "朱家角有没有图书馆"},
     {"text": "附近有图书馆吗", "lat": 31.168, "lon": 121.109},
     {"text": "长护险怎么申请"},
@@ -47,12 +48,22 @@ FALLBACK_QUERIES = [
 
 def load_queries() -> list[Question]:
     """The dev set's questions when it is beside the project, else a small built-in set."""
-    rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()] \
-        if DEV.exists() else FALLBACK_QUERIES
+    rows: list[dict[str, Any]] = (
+        [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if DEV.exists()
+        else FALLBACK_QUERIES
+    )
     out = []
     for r in rows:
-        out.append(Question(text=r["text"], lat=r.get("lat"), lon=r.get("lon"), crs=r.get("crs", "wgs84"),
-                            lang=r.get("lang", "zh")))
+        out.append(
+            Question(
+                text=r["text"],
+                lat=r.get("lat"),
+                lon=r.get("lon"),
+                crs=r.get("crs", "wgs84"),
+                lang=r.get("lang", "zh"),
+            )
+        )
     return out
 
 
@@ -82,7 +93,9 @@ def generated_catalog(base: Catalog, n: int, seed: int = 7) -> Catalog:
     facilities = {}
     for i in range(n):
         f = originals[i % len(originals)]
-        point = f.point.model_copy(update={"lat": 30.98 + rng.random() * 0.30, "lon": 120.88 + rng.random() * 0.42})
+        point = f.point.model_copy(
+            update={"lat": 30.98 + rng.random() * 0.30, "lon": 120.88 + rng.random() * 0.42}
+        )
         fid = f"{f.id}-g{i}"
         facilities[fid] = f.model_copy(update={"id": fid, "point": point, "aliases": []})
     return dataclasses.replace(base, facilities=facilities)
@@ -113,8 +126,10 @@ def measure(label: str, finder: Finder, queries: list[Question], rounds: int) ->
         "floor_median_ms": p(floor, 0.5),
         "ratio_median": statistics.median(answer) / statistics.median(floor),
     }
-    print(f"{label:28s} answer median {row['answer_median_ms']:.3f} ms, p99 {row['answer_p99_ms']:.3f} ms; "
-          f"floor median {row['floor_median_ms']:.3f} ms; ratio {row['ratio_median']:.2f}")
+    print(
+        f"{label:28s} answer median {row['answer_median_ms']:.3f} ms, p99 {row['answer_p99_ms']:.3f} ms; "
+        f"floor median {row['floor_median_ms']:.3f} ms; ratio {row['ratio_median']:.2f}"
+    )
     return row
 
 
@@ -134,7 +149,10 @@ def cold_ask() -> tuple[float, float]:
 def main() -> int:
     """Run every measurement and print the figures."""
     queries = load_queries()
-    print(f"{len(queries)} queries ({'dev set' if DEV.exists() else 'built-in'}), Python {sys.version.split()[0]}")
+    print(
+        f"{len(queries)} queries ({'dev set' if DEV.exists() else 'built-in'}), "
+        f"Python {sys.version.split()[0]}"
+    )
     base = load_catalog(BUNDLED)
     bundled = measure(f"bundled ({len(base.facilities)} facilities)", Finder(base), queries, rounds=20)
     t0 = time.perf_counter()

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from bot.settings import Settings
 from services_catalog.answer import Answer, Question
@@ -116,7 +116,9 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
             stdout.write(summary + "\n")
             return 0
         case "export":
-            stdout.write(json.dumps(export_catalog(load_catalog(settings.doorstep_catalog)), ensure_ascii=False) + "\n")
+            stdout.write(
+                json.dumps(export_catalog(load_catalog(settings.doorstep_catalog)), ensure_ascii=False) + "\n"
+            )
             return 0
         case "schema":
             stdout.write(json.dumps(catalog_schema(), ensure_ascii=False, indent=2) + "\n")
@@ -141,9 +143,9 @@ def _question(raw: dict[str, Any], *, default_limit: int = 3) -> Question:
     lang = raw.get("lang") or guess_lang(text)
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
-    crs = raw.get("crs") or "wgs84"
-    if crs not in ("wgs84", "gcj02"):
-        raise ValueError(f"crs must be wgs84 or gcj02, not {crs!r}")
+    crs: Literal["wgs84", "gcj02"] = "gcj02" if raw.get("crs") == "gcj02" else "wgs84"
+    if raw.get("crs") not in (None, "", "wgs84", "gcj02"):
+        raise ValueError(f"crs must be wgs84 or gcj02, not {raw.get('crs')!r}")
     lat, lon = raw.get("lat"), raw.get("lon")
     if (lat is None) != (lon is None):
         raise ValueError("give both lat and lon, or neither")
@@ -215,8 +217,12 @@ def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
 def operator_text(answer: Answer) -> str:
     """A one-screen answer for a hotline operator: what was understood, then the reply."""
     head = [f"[{answer.intent}]"]
-    for label, value in (("kind", answer.kind), ("service", answer.service), ("indicator", answer.indicator),
-                         ("town", answer.town)):
+    for label, value in (
+        ("kind", answer.kind),
+        ("service", answer.service),
+        ("indicator", answer.indicator),
+        ("town", answer.town),
+    ):
         if value:
             head.append(f"{label}={value}")
     if answer.needs_location:

@@ -1,9 +1,9 @@
 """Doorstep's exceptions.
 
-    CatalogError                 anything that stops a catalogue from being used
-    ├── CatalogFileError         a folder or file that cannot be read at all
-    └── CatalogValidationError   the catalogue was read, and has problems: every one of them,
-                                 each as `file:line: field: message`
+CatalogError                 anything that stops a catalogue from being used
+├── CatalogFileError         a folder or file that cannot be read at all
+└── CatalogValidationError   the catalogue was read, and has problems: every one of them,
+                             each as `file:line: field: message`
 """
 
 from __future__ import annotations

@@ -91,6 +91,6 @@ def unanswered_summary(*, session: Session, limit: int = 200) -> list[tuple[str,
 def purge_unanswered(*, session: Session, days: int = 90) -> int:
     """Delete unanswered questions older than `days`; returns how many went."""
     cutoff = _now() - dt.timedelta(days=days)
-    result = session.exec(delete(UnansweredQuestion).where(col(UnansweredQuestion.created) < cutoff))  # type: ignore[call-overload]
+    result = session.exec(delete(UnansweredQuestion).where(col(UnansweredQuestion.created) < cutoff))
     session.commit()
     return int(result.rowcount or 0)

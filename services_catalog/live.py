@@ -87,4 +87,3 @@ class LiveFinder:
             self._finder = finder
             self.version = current
         return True
-

@@ -108,8 +108,14 @@ def _compose(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:
         ind = a.indicator_info
         name = ind.name_en if lang == "en" else ind.name
         lines = [t(lang, "core.plan.title", name=name)]
-        lines.append(t(lang, "core.plan.baseline", value=ind.baseline) + (t(lang, "core.plan.none") if ind.baseline == "-" else ""))
-        lines.append(t(lang, "core.plan.target", value=ind.target) + (t(lang, "core.plan.none") if ind.target == "-" else ""))
+        lines.append(
+            t(lang, "core.plan.baseline", value=ind.baseline)
+            + (t(lang, "core.plan.none") if ind.baseline == "-" else "")
+        )
+        lines.append(
+            t(lang, "core.plan.target", value=ind.target)
+            + (t(lang, "core.plan.none") if ind.target == "-" else "")
+        )
         lines.append(t(lang, "core.plan.unit", unit=ind.unit, nature=ind.nature))
         if ind.note:
             lines.append(t(lang, "core.plan.note", note=ind.note))
@@ -191,11 +197,23 @@ def _result_lines(i: int, r: Result, a: Answer, loc: Locales, lang: str) -> list
     name = f"{f.name} ({f.name_en})" if lang == "en" and f.name_en else f.name
     lines = [f"{i}. {name}"]
     if r.distance_m is not None and r.walk_minutes is not None:
-        line = t(lang, "core.find.distance_line", distance=format_distance(r.distance_m, lang, loc), minutes=r.walk_minutes)
+        line = t(
+            lang,
+            "core.find.distance_line",
+            distance=format_distance(r.distance_m, lang, loc),
+            minutes=r.walk_minutes,
+        )
         if r.within_15_min:
             line += t(lang, "core.find.within_15")
         lines.append("   " + line)
-    lines.append("   " + (t(lang, "core.find.address", address=f.address) if f.address else t(lang, "core.find.address_unknown")))
+    lines.append(
+        "   "
+        + (
+            t(lang, "core.find.address", address=f.address)
+            if f.address
+            else t(lang, "core.find.address_unknown")
+        )
+    )
     lines.append("   " + hours_line(r, lang, a.moment_label, loc))
     if f.phone:
         lines.append("   " + t(lang, "core.find.phone", phone=f.phone))

@@ -12,17 +12,37 @@ from __future__ import annotations
 import io
 import logging
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-import jieba
 import opencc
 from rapidfuzz import fuzz, process
 
 from services_catalog.catalog import Catalog
+
+
+def _import_jieba() -> Any:
+    """Import jieba without pkg_resources.
+
+    jieba 0.42 imports pkg_resources (some 150 ms, a third of a cold `doorstep ask`) only to
+    find its own data files, and opens them by path when it is missing; hide it for that import.
+    """
+    hidden = "pkg_resources" not in sys.modules
+    if hidden:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba as module
+    finally:
+        if hidden:
+            del sys.modules["pkg_resources"]
+    return module
+
+
+jieba = _import_jieba()
 
 MAX_CHARS = 300  # longer messages are cut to this, not rejected
 _MAX_NGRAM = 5  # how many jieba tokens a catalogue term may span
@@ -188,8 +208,8 @@ class Understanding:
         vocab = catalog.vocabulary
         for kind, words in vocab.kinds.items():
             self._add([*words.zh, *words.en], Meaning("kind", kind))
-        for service, words in vocab.services.items():
-            self._add([*words.zh, *words.en], Meaning("service", service))
+        for service_id, words in vocab.services.items():
+            self._add([*words.zh, *words.en], Meaning("service", service_id))
         for topic, em in vocab.emergency.items():
             self._add([*em.zh, *em.en], Meaning("emergency", topic))
         for name, words in (
@@ -216,7 +236,10 @@ class Understanding:
             names = [a for a in [com.name, *com.aliases] if len(a) >= 3]
             self._add(names, Meaning("committee", com.code))
         for st in catalog.stations.values():
-            self._add([st.name, *st.aliases, *(f"{n}站" for n in [st.name, *st.aliases])], Meaning("station", st.name))
+            self._add(
+                [st.name, *st.aliases, *(f"{n}站" for n in [st.name, *st.aliases])],
+                Meaning("station", st.name),
+            )
         for lm in catalog.landmarks.values():
             self._add([lm.name, *lm.aliases], Meaning("landmark", lm.name))
 
@@ -224,7 +247,7 @@ class Understanding:
     def _fuzzy_worthy(meanings: tuple[Meaning, ...]) -> bool:
         return any(m.type in ("kind", "service", "facility", "indicator") for m in meanings)
 
-    def _build_tokenizer(self) -> jieba.Tokenizer:
+    def _build_tokenizer(self) -> Any:
         """A private jieba tokenizer whose dictionary is the catalogue's terms."""
         jieba.setLogLevel(logging.WARNING)
         lines = []
@@ -270,8 +293,11 @@ class Understanding:
             for k in range(start, end):
                 taken[k] = True
             reading.hits.append(Hit(term, start, end, self.lookup[term]))
-        if not any(m.type in ("kind", "service", "facility", "indicator", "emergency") for h in reading.hits
-                   for m in h.meanings):
+        if not any(
+            m.type in ("kind", "service", "facility", "indicator", "emergency")
+            for h in reading.hits
+            for m in h.meanings
+        ):
             reading.hits.extend(self._typos(tokens, taken))
         reading.hits.sort(key=lambda h: h.start)
         return reading
