@@ -48,6 +48,7 @@ from bot.web.auth import (
     sign_out,
 )
 from bot.web.render import (
+    FALLBACK_HOTLINE,
     SHANGHAI,
     Count,
     Row,
@@ -389,7 +390,12 @@ def _search(
     answer: Answer | None = None,
 ) -> Search:
     total = answer.total_results if answer is not None else len(results)
-    rows = [words.row(r) for r in results[: PAGE_LIMIT if mode == "answer" else LIST_LIMIT]]
+    # An unknown number falls back to the answer's hotline (the topic's, else 12345), as the reply does.
+    fallback = answer.hotline.number if answer is not None and answer.hotline else FALLBACK_HOTLINE
+    rows = [
+        words.row(r, fallback_phone=fallback)
+        for r in results[: PAGE_LIMIT if mode == "answer" else LIST_LIMIT]
+    ]
     shown = [r for r in rows if r.open_state == "open"] if open_only else rows
     copy_text = answer.reply if answer is not None else words.list_text(shown)
     return Search(

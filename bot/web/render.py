@@ -119,8 +119,8 @@ class Words:
         weekday = self.t(f"weekday.{moment.weekday()}")
         return self.t("moment", month=moment.month, day=moment.day, weekday=weekday, time=f"{moment:%H:%M}")
 
-    def row(self, result: Result) -> Row:
-        """One result as a table row."""
+    def row(self, result: Result, *, fallback_phone: str = FALLBACK_HOTLINE) -> Row:
+        """One result as a table row; `fallback_phone` stands in for an unknown number."""
         f = result.facility
         name = f.name_en if self.lang == "en" and f.name_en else f.name
         if result.hours_today is None:
@@ -139,7 +139,7 @@ class Words:
             distance=self.distance(result.distance_m),
             walk=self.t("unit.walk", n=result.walk_minutes) if result.walk_minutes is not None else None,
             address=f.address,
-            phone=f.phone or FALLBACK_HOTLINE,
+            phone=f.phone or fallback_phone,
             phone_known=f.phone is not None,
             hours=hours,
             open_state=state,

@@ -64,7 +64,9 @@ def test_has_accounts_tells_whether_anyone_can_sign_in(engine: Engine) -> None:
     assert accounts.has_accounts(engine=engine)
 
 
-@pytest.mark.parametrize(("name", "role", "password"), [("x", "admin", "pw-long-enough"), ("", "staff", "pw"), ("x", "staff", "")])
+@pytest.mark.parametrize(
+    ("name", "role", "password"), [("x", "admin", "pw-long-enough"), ("", "staff", "pw"), ("x", "staff", "")]
+)
 def test_bad_account_details_are_refused(engine: Engine, name: str, role: str, password: str) -> None:
     with pytest.raises(ValueError):
         accounts.add_user(engine=engine, name=name, role=role, password=password)
