@@ -67,6 +67,35 @@ _UNREADABLE = (
 )
 
 
+class _ShortTelegramErrors(logging.Filter):
+    """Shorten the Telegram library's tracebacks for Bot API trouble (502 pages, 429s) to one line.
+
+    The library logs them with a full traceback although it retries them, or `run_bot` reports
+    them in one line itself; errors in Doorstep's own code keep their tracebacks.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        about_the_api = record.name.startswith("telegram.request") or isinstance(error, TelegramError)
+        if error is not None and record.name.startswith("telegram") and about_the_api:
+            record.msg = f"{record.msg} [{type(error).__name__}]"  # a class name holds no "%"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def configure_logging() -> None:
+    """INFO to stderr when nothing configured logging yet; short lines for Bot API trouble."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in root.handlers:
+        if not any(isinstance(f, _ShortTelegramErrors) for f in handler.filters):
+            handler.addFilter(_ShortTelegramErrors())
+    # httpx logs every request URL at INFO, and the URL carries the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def _token(settings: Settings) -> str:
     return settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
 
@@ -166,8 +195,7 @@ def run_bot(
     if not _token(settings):
         print("doorstep bot: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
         return 2
-    # httpx logs every request URL at INFO, and the URL carries the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     problem = loop.run_until_complete(_check_token(settings))

@@ -29,6 +29,9 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, Forbidden):  # the user blocked the bot: nothing to apologise to
         log.info("update %s: %s", update_id, type(error).__name__)
         return
+    if update is None and isinstance(error, TelegramError):  # polling trouble; the library retries
+        log.warning("Bot API trouble while polling (%s); retrying", type(error).__name__)
+        return
     # The exception's message may quote the user's text or coordinates: keep it out of INFO and above.
     log.error("update %s failed: %s at %s", update_id, type(error).__name__, where_it_failed(error))
     log.debug("update %s traceback", update_id, exc_info=error)

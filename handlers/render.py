@@ -359,7 +359,7 @@ class Renderer:
 
     def _page(self, answer: Answer) -> str:
         shown = len(answer.results)
-        total = answer.offset + max(answer.total_results, shown)
+        total = max(answer.total_results, answer.offset + shown)  # total_results counts from the first
         if total <= shown and answer.offset == 0:
             return ""
         first, last = answer.offset + 1, answer.offset + shown
@@ -437,7 +437,7 @@ class Renderer:
                 row.append(InlineKeyboardButton(self.t(lang, "buttons.report"), callback_data=report))
             if row:
                 rows.append(row)
-        if answer.results and answer.total_results > len(answer.results):
+        if answer.results and answer.total_results > answer.offset + len(answer.results):
             more = cb.encode(cb.MoreResults(answer.offset + len(answer.results), answer.kind))
             if more:
                 rows.append([InlineKeyboardButton(self.t(lang, "buttons.more"), callback_data=more)])

@@ -329,7 +329,7 @@ class ScriptedCore:
             town=town if "朱家角" in text else None,
             where=where,
             results=page,
-            total_results=len(everything) - question.offset,
+            total_results=len(everything),
             offset=question.offset,
             reply="图书馆",
         )
