@@ -30,14 +30,16 @@ async def real_bot(bot_settings: Settings, bot_live: LiveFinder) -> AsyncIterato
     engine = make_engine(bot_settings.database_url)
     SQLModel.metadata.create_all(engine)
     request = RecordingRequest()
-    app = build_application(bot_settings, bot_live, engine, request=request, get_updates_request=RecordingRequest())
+    app = build_application(
+        bot_settings, bot_live, engine, request=request, get_updates_request=RecordingRequest()
+    )
     async with app:
         yield BotHarness(app, request, bot_live, engine)  # type: ignore[arg-type]
     engine.dispose()
 
 
 async def test_nearest_library_after_sharing_a_location(real_bot: BotHarness, bot_live: LiveFinder) -> None:
-    """"附近的图书馆", then a location in 盈浦: the nearest library comes, and its map button sends its position."""
+    """Asked "附近的图书馆", then given a location: the nearest library, and its map button sends it."""
     await real_bot.text("附近的图书馆")
     assert real_bot.sent()[-1]["reply_markup"]["keyboard"][0][0]["request_location"] is True
     await real_bot.location(31.1505, 121.1097)
@@ -62,7 +64,7 @@ async def test_an_english_user_gets_english(real_bot: BotHarness) -> None:
 
 
 async def test_emergency_words_give_the_numbers_alone(real_bot: BotHarness) -> None:
-    """"我爸心脏病发作了" gets 120 first, alone, with no buttons."""
+    """ "我爸心脏病发作了" gets 120 first, alone, with no buttons."""
     await real_bot.text("我爸心脏病发作了")
     sent = real_bot.sent()
     assert len(sent) == 1 and sent[0]["text"].startswith("🚨") and "120" in sent[0]["text"]
@@ -71,7 +73,14 @@ async def test_emergency_words_give_the_numbers_alone(real_bot: BotHarness) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["长期护理保险怎么申请", "2025年每千人口医生数", "你好", "今天天气怎么样", "朱家角的图书馆", "<b>&</b>" * 40],
+    [
+        "长期护理保险怎么申请",
+        "2025年每千人口医生数",
+        "你好",
+        "今天天气怎么样",
+        "朱家角的图书馆",
+        "<b>&</b>" * 40,
+    ],
 )
 async def test_every_answer_is_valid_telegram_html_within_4096(real_bot: BotHarness, text: str) -> None:
     """Services, indicators, greetings, out-of-scope and town answers all render as valid HTML."""
