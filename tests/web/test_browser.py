@@ -1,0 +1,200 @@
+"""The console in a real headless Chromium: sign in, search, filter, copy, and reload as staff.
+
+Runs Debian's `/usr/bin/chromium` through Playwright for Python (Playwright's own browser
+download is not used). Without that binary the tests are skipped, unless
+DOORSTEP_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import uvicorn
+from pydantic import SecretStr
+
+from bot.settings import BUNDLED_CATALOG, Settings
+from bot.web import accounts
+from bot.web.app import create_app
+from services_catalog.db import create_tables, make_engine
+from services_catalog.live import LiveFinder
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "browser-password"
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+def _require_browser() -> None:
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "the playwright package is not installed"
+    if reason is None:
+        return
+    if os.environ.get("DOORSTEP_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests are required here, but {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class Console:
+    """A console served by uvicorn on a free local port, over an editable copy of the catalogue."""
+
+    url: str
+    catalog: Path
+    live: LiveFinder
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    _require_browser()
+    root = tmp_path_factory.mktemp("console")
+    catalog = root / "catalog"
+    shutil.copytree(BUNDLED_CATALOG, catalog)
+    engine = make_engine(f"sqlite:///{root / 'store.sqlite3'}")
+    create_tables(engine)
+    accounts.add_user(engine=engine, name="op", role="operator", password=PASSWORD)
+    accounts.add_user(engine=engine, name="keeper", role="staff", password=PASSWORD)
+    live = LiveFinder(catalog, engine=engine)
+    app = create_app(Settings(doorstep_secret_key=SecretStr("browser-test")), live, engine)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the console did not start")
+        time.sleep(0.05)
+    yield Console(url=f"http://127.0.0.1:{port}", catalog=catalog, live=live)
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(console: Console) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, console: Console) -> Iterator[Page]:
+    context = browser.new_context(base_url=console.url, locale="zh-CN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=console.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, name: str) -> None:
+    page.goto("/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(re.compile(r"/(\?.*)?$"))
+
+
+def test_an_operator_signs_in_searches_filters_and_copies_the_answer(page: Page) -> None:
+    sign_in(page, "op")
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "q"
+
+    page.keyboard.type("朱家角 看病")
+    page.keyboard.press("Enter")
+    row = page.locator('tr[data-facility="clinic-zhujiajiao"]')
+    row.wait_for()
+    text = row.inner_text()
+    assert "朱家角镇社区卫生服务中心" in text
+    assert re.search(r"\d\d:\d\d-\d\d:\d\d|今天不开放", text)
+    assert re.search(r"开放中|已关闭", text)
+
+    # Copy: the button appears with JavaScript and puts the reply on the clipboard.
+    reply = page.input_value("#copy-text")
+    assert "朱家角镇社区卫生服务中心" in reply
+    page.click("#copy-button")
+    page.locator("#copy-status", has_text="已复制").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == reply
+
+    # A filter: clear the words, pick a kind and a town; each choice searches at once.
+    page.fill("#q", "")
+    with page.expect_navigation():
+        page.select_option("#kind", "library")
+    with page.expect_navigation():
+        page.select_option("#town", "朱家角镇")
+    assert "kind=library" in page.url
+    ids = page.locator("tr.result").evaluate_all("rows => rows.map(r => r.dataset.facility)")
+    assert ids and all(i.startswith("library-") for i in ids)
+    assert page.locator("tr.result", has_text="朱家角").count() == len(ids)
+
+
+def test_an_operator_is_kept_out_of_staff_pages(page: Page) -> None:
+    sign_in(page, "op")
+    assert page.locator("a[href='/staff/catalog']").count() == 0
+    response = page.goto("/staff/catalog")
+    assert response is not None and response.status == 403
+
+
+def test_staff_reload_a_broken_catalogue_see_its_problems_and_search_still_works(
+    page: Page, console: Console
+) -> None:
+    library = console.catalog / "facilities" / "library.yaml"
+    original = library.read_text(encoding="utf-8")
+    loaded_at = console.live.finder.catalog.loaded_at
+    try:
+        library.write_text(
+            original.replace("    kind: library\n", "    kind: library\n    colour: red\n", 1), "utf-8"
+        )
+        sign_in(page, "keeper")
+        page.goto("/staff/catalog")
+        with page.expect_navigation():
+            page.click("#reload-button")
+        page.locator("p.error", has_text="新目录有错误").wait_for()
+        problems = page.inner_text("#problems")
+        assert re.search(r"facilities/library\.yaml:\d+: facilities\[\d+\]\.colour: unknown field", problems)
+        assert console.live.finder.catalog.loaded_at == loaded_at
+
+        page.goto("/")
+        page.fill("#q", "朱家角 看病")
+        page.press("#q", "Enter")
+        page.locator('tr[data-facility="clinic-zhujiajiao"]').wait_for()
+    finally:
+        library.write_text(original, "utf-8")
