@@ -93,6 +93,7 @@ class Answer:
     emergency: list[Hotline] = field(default_factory=list)  # 120/119/110 first, when intent is emergency
     service_info: Service | None = None
     indicator_info: Indicator | None = None
+    follow_up: bool = False  # answered about the place the conversation was already on
     clarify: list[str] = field(default_factory=list)  # kind or service ids to choose between
     hotline: Hotline | None = None  # the hotline to fall back on (12345 or the topic's)
     reply: str = ""

@@ -70,6 +70,11 @@ class Finder:
         for s in catalog.services.values():
             if s.where:
                 self._first_service_of_kind[s.where[0]].append(s.id)
+        # Character pairs of each indicator's names, to recognise a row asked about in other words
+        # ("每千人有多少张床位" for 每千人医疗机构床位数).
+        self._indicator_bigrams = {
+            ind.id: _bigrams(" ".join([ind.name, *ind.aliases])) for ind in catalog.indicators.values()
+        }
         self._emergency_numbers = {t: e.number for t, e in catalog.vocabulary.emergency.items()}
 
     # ---------------------------------------------------------------- the core
@@ -129,6 +134,10 @@ class Finder:
         service_w = max(services.values(), default=0.0)
         ind_w = max(indicators.values(), default=0.0)
 
+        if ind_w == 0 and (r.has("plan") or (kind_w == 0 and service_w == 0)):
+            guess = self._indicator_by_overlap(r.text)
+            if guess is not None:
+                indicators, ind_w = {guess: 1.0}, 1.0
         if (
             ind_w > 0
             and (r.has("plan") or ind_w >= max(kind_w, service_w))
@@ -166,10 +175,19 @@ class Finder:
         # A follow-up about the place just given ("那里几点开门", "电话多少").
         if (r.has("where") or a.moment_label) and q.known.last_kind in self._by_kind:
             a.kind = q.known.last_kind
+            a.follow_up = True
             return "find_facility"
         if (r.has("greeting") or r.has("capability")) and not r.has("off_topic"):
             return "help"
         return "out_of_scope"
+
+    def _indicator_by_overlap(self, text: str) -> str | None:
+        """The indicator sharing at least three character pairs with the text, if one clearly does."""
+        pairs = _bigrams(text)
+        scores = sorted(((len(pairs & b), i) for i, b in self._indicator_bigrams.items()), reverse=True)
+        if not scores or scores[0][0] < 3 or (len(scores) > 1 and scores[1][0] >= scores[0][0]):
+            return None
+        return scores[0][1]
 
     def _service(self, a: Answer, service_id: str) -> Intent:
         a.service = service_id
@@ -240,6 +258,9 @@ class Finder:
         a.offset = max(0, q.offset)
         wanted = a.offset + max(0, limit)
         named = [f for f in r.ids("facility") if self.catalog.facilities[f].kind == kind]
+        if a.follow_up and q.known.last_facility_id in self.catalog.facilities:
+            named = [q.known.last_facility_id]  # "那里几点开门": the place just given
+            wanted = a.offset + 1
         if a.where.lat is None and a.town is None and not named:
             a.needs_location = True
             ordered = self._district.get(kind, [])
@@ -248,6 +269,8 @@ class Finder:
             ordered = self._ordered(kind, a.where, a.town, named, wanted)
             a.total_results = len(self._by_kind.get(kind, []))
         a.results = [self.result(f, a.moment, a.where) for f in ordered[a.offset : wanted]]
+        if a.follow_up:
+            a.total_results = a.offset + len(a.results)
 
     def _ordered(
         self, kind: str, where: Where, town: str | None, named: list[str], wanted: int
@@ -280,7 +303,7 @@ class Finder:
         """One facility with its distance from `where` and its hours at `moment`."""
         state = self._hours[f.id].state_at(to_shanghai(moment))
         dist = walk = within = None
-        if where is not None and where.lat is not None and where.lon is not None:
+        if where is not None and where.lat is not None and where.lon is not None and where.source != "town":
             metres = distance_m(where.lat, where.lon, f.point.lat, f.point.lon)
             dist = round(metres)
             walk = walk_minutes(metres)
@@ -323,6 +346,15 @@ class Finder:
                 if not h.emergency and a.kind in h.topics:
                     return h
         return hotlines.get(_CITIZEN_HOTLINE)
+
+
+def _bigrams(text: str) -> set[str]:
+    """Pairs of adjacent Chinese characters."""
+    return {text[i : i + 2] for i in range(len(text) - 1) if _is_cjk(text[i]) and _is_cjk(text[i + 1])}
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
 
 
 def _approx(lat: float, lon: float, f: Facility) -> float:

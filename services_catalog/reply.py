@@ -219,5 +219,8 @@ def _result_lines(i: int, r: Result, a: Answer, loc: Locales, lang: str) -> list
         lines.append("   " + t(lang, "core.find.phone", phone=f.phone))
     else:
         lines.append("   " + t(lang, "core.find.phone_unknown", hotline=_hotline_number(a)))
-    lines.extend("   " + note for note in result_notes(r, lang, a.moment, loc))
+    notes = result_notes(r, lang, a.moment, loc)
+    if notes:
+        sep = t(lang, "core.find.note_sep")
+        lines.append("   " + sep.join(notes) + (" " if lang == "en" else "。") + t(lang, "core.find.note_call_ahead"))
     return lines
