@@ -129,7 +129,8 @@ class Finder:
         services = r.weights("service")
         indicators = r.weights("indicator")
         how_to = r.has("how_to")
-        wants_place = r.has("where") or r.has("near_me")
+        # Naming a town, or asking whether there is one, asks for a place.
+        wants_place = r.has("where") or r.has("near_me") or a.town is not None
         kind_w = max(kinds.values(), default=0.0)
         service_w = max(services.values(), default=0.0)
         ind_w = max(indicators.values(), default=0.0)
@@ -147,7 +148,9 @@ class Finder:
             a.indicator_info = self.catalog.indicators[a.indicator]
             return "plan_indicator"
 
-        if service_w > 0 and (how_to or (service_w >= kind_w and not wants_place)):
+        # A word that names both a kind and a service ("法律援助") asks for the place unless the
+        # question is how to apply.
+        if service_w > 0 and (how_to or (service_w > kind_w and not wants_place)):
             return self._service(a, max(services, key=lambda s: services[s]))
 
         if kind_w > 0:

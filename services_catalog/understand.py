@@ -152,7 +152,7 @@ class Normaliser:
         text = text[: MAX_CHARS * 2]
         text = unicodedata.normalize("NFKC", text)
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-        text = _TAG.sub(" ", text)
+        text = _TAG.sub(" ", text).replace("'", "").replace("\u2019", "")
         text = self._t2s.convert(text).lower()
         text = _DIGIT_COMMA.sub("", text)
         text = _NOISE.sub(" ", text)
