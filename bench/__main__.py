@@ -148,6 +148,7 @@ def cold_ask() -> tuple[float, float]:
 
 def main() -> int:
     """Run every measurement and print the figures."""
+    cold, child_rss = cold_ask()  # first, before this process grows: a fork would inherit its size
     queries = load_queries()
     print(
         f"{len(queries)} queries ({'dev set' if DEV.exists() else 'built-in'}), "
@@ -159,7 +160,6 @@ def main() -> int:
     big = Finder(generated_catalog(base, 100_000))
     print(f"built a 100,000-facility Finder in {time.perf_counter() - t0:.1f} s")
     large = measure("generated (100,000)", big, queries, rounds=5)
-    cold, child_rss = cold_ask()
     own_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"cold `doorstep ask`: {cold:.2f} s (best of 3); its peak RSS {child_rss:.0f} MB")
     print(f"this benchmark's peak RSS (with the 100k catalogue): {own_rss:.0f} MB")

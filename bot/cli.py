@@ -15,7 +15,9 @@ from services_catalog.errors import CatalogError
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, as the contract describes it."""
-    parser = argparse.ArgumentParser(prog="doorstep", description="Doorstep (家门口): Qingpu's public services")
+    parser = argparse.ArgumentParser(
+        prog="doorstep", description="Doorstep (家门口): Qingpu's public services"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("run", help="the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal chat")
@@ -65,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
     """Run the `doorstep` command; returns the exit code."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout

@@ -88,7 +88,9 @@ def test_plan_targets_are_quoted_from_the_catalogue(finder: Finder) -> None:
 
 
 def test_an_office_is_closed_on_national_day(finder: Finder) -> None:
-    a = finder.answer(Question(text="盈浦街道社区事务受理服务中心现在开门吗", at=dt.datetime(2026, 10, 1, 10, 0)))
+    a = finder.answer(
+        Question(text="盈浦街道社区事务受理服务中心现在开门吗", at=dt.datetime(2026, 10, 1, 10, 0))
+    )
     assert a.results[0].facility.town == "盈浦街道"
     assert a.results[0].open_now is False
 
@@ -158,8 +160,17 @@ def test_more_continues_where_the_last_answer_stopped(finder: Finder) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "图" * 10_000, "\x00\x07\x1b[31m", "<script>alert(1)</script>", "'; DROP TABLE report; --",
-     "**bold** [x](http://evil.example)", "🙏🙏🙏😂😂", "？？？！！！。。。"],
+    [
+        "",
+        "   ",
+        "图" * 10_000,
+        "\x00\x07\x1b[31m",
+        "<script>alert(1)</script>",
+        "'; DROP TABLE report; --",
+        "**bold** [x](http://evil.example)",
+        "🙏🙏🙏😂😂",
+        "？？？！！！。。。",
+    ],
 )
 def test_odd_input_gets_a_clear_answer(finder: Finder, text: str) -> None:
     a = finder.answer(Question(text=text))
