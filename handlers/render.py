@@ -290,12 +290,10 @@ class Renderer:
         distance = self._distance(lang, result)
         if distance:
             lines.append("📏 " + distance)
-        address = (
-            self.h(lang, "result.address", address=facility.address)
-            if facility.address
-            else (self.h(lang, "result.address", address=self.t(lang, "result.address_missing")))
-        )
-        lines.append("🏠 " + address)
+        if facility.address:
+            lines.append("🏠 " + self.h(lang, "result.address", address=facility.address))
+        else:
+            lines.append("🏠 " + self.h(lang, "result.address_missing"))
         lines.append("🕘 " + self._hours(lang, result, answer.moment_label))
         if facility.phone:
             lines.append("☎️ " + self.h(lang, "result.phone", phone=facility.phone))
@@ -338,7 +336,8 @@ class Renderer:
         elif result.open_now:
             parts.append(self.h(lang, "result.open_then" if moment_label else "result.open_now"))
         else:
-            parts.append(self.h(lang, "result.closed_then" if moment_label else "result.closed_now"))
+            if result.hours_today != "closed":  # "closed today" already says it
+                parts.append(self.h(lang, "result.closed_then" if moment_label else "result.closed_now"))
             if result.next_open is not None:
                 when = result.next_open.strftime("%m-%d %H:%M")
                 parts.append(self.h(lang, "result.next_open", when=when))
@@ -369,6 +368,7 @@ class Renderer:
         lang = answer.lang
         service = answer.service_info
         assert service is not None
+        colon = self.h(lang, "colon")
         name = service.name_en if lang == "en" else service.name
         summary = service.summary_en if lang == "en" and service.summary_en else service.summary
         lines = [f"<b>{esc(name)}</b>", esc(summary)]
@@ -381,21 +381,22 @@ class Renderer:
         if service.where:
             places = "、" if lang == "zh" else ", "
             lines.append(
-                f"\n<b>{self.h(lang, 'service.where')}</b>: "
+                f"\n<b>{self.h(lang, 'service.where')}</b>{colon}"
                 + esc(places.join(self.kind_name(lang, kind) for kind in service.where))
             )
         if service.online:
-            lines.append(f"<b>{self.h(lang, 'service.online')}</b>: {esc(service.online)}")
+            lines.append(f"<b>{self.h(lang, 'service.online')}</b>{colon}{esc(service.online)}")
         if service.hotline:
             hotline = catalog.hotlines.get(service.hotline)
             label = f" ({esc(hotline.name_en if lang == 'en' else hotline.name)})" if hotline else ""
-            lines.append(f"<b>{self.h(lang, 'service.hotline')}</b>: {esc(service.hotline)}{label}")
+            lines.append(f"<b>{self.h(lang, 'service.hotline')}</b>{colon}{esc(service.hotline)}{label}")
         return "\n".join(lines)
 
     def _indicator(self, answer: Answer) -> str:
         lang = answer.lang
         indicator = answer.indicator_info
         assert indicator is not None
+        colon = self.h(lang, "colon")
         name = indicator.name_en if lang == "en" else indicator.name
         rows = [
             ("indicator.category", indicator.category),
@@ -405,9 +406,9 @@ class Renderer:
             ("indicator.nature", indicator.nature),
         ]
         lines = [f"📊 <b>{esc(name)}</b>"]
-        lines += [f"{self.h(lang, key)}: {esc(value)}" for key, value in rows]
+        lines += [f"{self.h(lang, key)}{colon}{esc(value)}" for key, value in rows]
         if indicator.note:
-            lines.append(f"<i>{self.h(lang, 'indicator.note')}: {esc(indicator.note)}</i>")
+            lines.append(f"<i>{self.h(lang, 'indicator.note')}{colon}{esc(indicator.note)}</i>")
         return "\n".join(lines)
 
     def _hotline_fallback(self, answer: Answer) -> str:

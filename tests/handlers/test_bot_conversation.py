@@ -72,7 +72,7 @@ async def test_hotline_lists_the_catalogue_hotlines(bot: BotHarness) -> None:
 
 
 async def test_a_question_needing_a_location_asks_and_offers_the_towns(bot: BotHarness) -> None:
-    """ "附近的图书馆" without a location asks for one, with the location button and the 11 towns."""
+    """Asking "附近的图书馆" without a location gets the location button and the 11 towns."""
     await bot.text("附近的图书馆")
     sent = bot.sent()[-1]
     rows = sent["reply_markup"]["keyboard"]
@@ -143,7 +143,7 @@ async def test_map_button_sends_the_facility_as_a_venue(bot: BotHarness) -> None
 
 
 async def test_more_asks_for_the_next_results(bot: BotHarness) -> None:
-    """ "更多" asks the same question from the next offset."""
+    """The "更多" button asks the same question from the next offset."""
     await bot.location(31.15, 121.11)
     await bot.text("附近的图书馆")
     await bot.press("m:3:library")
@@ -153,7 +153,7 @@ async def test_more_asks_for_the_next_results(bot: BotHarness) -> None:
 
 
 async def test_report_is_recorded_without_location_or_user(bot: BotHarness) -> None:
-    """ "信息有误?" records the facility and the question text for staff, and thanks the user."""
+    """The "信息有误?" button records the facility and the question text for staff, and thanks the user."""
     await bot.location(31.15, 121.11)
     await bot.text("附近的图书馆")
     await bot.press("r:lib-xujing")

@@ -64,7 +64,7 @@ async def test_an_english_user_gets_english(real_bot: BotHarness) -> None:
 
 
 async def test_emergency_words_give_the_numbers_alone(real_bot: BotHarness) -> None:
-    """ "我爸心脏病发作了" gets 120 first, alone, with no buttons."""
+    """Saying "我爸心脏病发作了" gets 120 first, alone, with no buttons."""
     await real_bot.text("我爸心脏病发作了")
     sent = real_bot.sent()
     assert len(sent) == 1 and sent[0]["text"].startswith("🚨") and "120" in sent[0]["text"]
