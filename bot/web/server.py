@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from bot.settings import Settings
 from bot.web.accounts import has_accounts
 from bot.web.app import create_app
+from services_catalog.answer import Question
 from services_catalog.live import LiveFinder
 
 
@@ -47,6 +48,9 @@ def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, po
             file=sys.stderr,
         )
     app = create_app(settings, live, engine)
+    # Warm the Finder (word segmentation loads its dictionary on first use) so the first caller
+    # waits no longer than the next; `finder.answer` directly, so nothing is recorded as unanswered.
+    live.finder.answer(Question(text="朱家角 看病"))
     print(f"doorstep web: the console is at http://{_url_host(host)}:{port}/", file=sys.stderr)
     config = uvicorn.Config(
         app,
