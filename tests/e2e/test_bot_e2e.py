@@ -26,7 +26,9 @@ REPLY_TIMEOUT = 20.0
 class BotProcess:
     """A running `doorstep bot`; always ended by SIGTERM."""
 
-    def __init__(self, base_url: str, tmp_path: Path, token: str = "123:ABC") -> None:
+    def __init__(
+        self, base_url: str, tmp_path: Path, token: str = "123:ABC", args: tuple[str, ...] = ()
+    ) -> None:
         env = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": token,
@@ -37,7 +39,7 @@ class BotProcess:
         self.stderr_path = tmp_path / "stderr.txt"
         self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "bot"],
+            [sys.executable, "-m", "bot.cli", "bot", *args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -258,3 +260,48 @@ def test_a_missing_token_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_webhook_mode_takes_updates_with_the_secret_token(bot_api: FakeBotApi, tmp_path: Path) -> None:
+    """With --webhook-url the bot registers its webhook, answers posted updates, refuses a wrong secret."""
+    import json
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hook = f"http://127.0.0.1:{port}/hook"
+    args = ("--webhook-url", hook, "--listen", "127.0.0.1", "--port", str(port), "--secret-token", "s3cret")
+    process = BotProcess(f"http://127.0.0.1:{_port(bot_api)}/bot", tmp_path, args=args)
+    try:
+        registered = bot_api.wait_for(lambda: bot_api.calls_of("setWebhook"), timeout=START_TIMEOUT)
+        assert registered[0].params["url"] == hook and registered[0].params["secret_token"] == "s3cret"
+
+        def post(secret: str) -> int:
+            body = json.dumps({"update_id": 1, **text_update(701, "/start")}).encode()
+            request = urllib.request.Request(
+                hook,
+                data=body,
+                headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+            )
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with urllib.request.urlopen(request, timeout=5) as response:
+                        return int(response.status)
+                except urllib.error.HTTPError as err:
+                    return err.code
+                except urllib.error.URLError:  # the server is still starting
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+
+        assert post("wrong") == 403
+        assert post("s3cret") == 200
+        assert "家门口" in next_reply(bot_api, 701, 0)["text"]
+    finally:
+        code = process.stop()
+    assert code == 0
+    assert "Traceback" not in process.stderr()
