@@ -113,9 +113,12 @@ def test_filters_alone_list_the_facilities_of_a_kind_in_a_town(
 
 
 def test_a_place_gives_distances_and_walking_time(operator: TestClient) -> None:
-    page = operator.get("/", params={"kind": "clinic", "place": "华新镇"}).text
-    assert rows_of(page)[0] == "clinic-huaxin"
-    assert "步行约" in page and re.search(r"\d+ 米|\d+\.\d 公里", page)
+    """A metro station or coordinates place the caller; the nearest comes first with its distance."""
+    for place in ("朱家角站", "31.1057,121.0420"):
+        page = operator.get("/", params={"kind": "clinic", "place": place}).text
+        assert rows_of(page)[0] == "clinic-zhujiajiao"
+        first_row = page[page.index('data-facility="clinic-zhujiajiao"') :].split("</tr>")[0]
+        assert "步行约" in first_row and re.search(r"\d+ 米|\d+\.\d 公里", first_row)
 
 
 def test_an_unknown_place_is_said_plainly(operator: TestClient) -> None:
