@@ -336,8 +336,10 @@ class Understanding:
                     continue
                 term = best[0]
                 # One changed character is a typo; the first character must agree (it carries
-                # the topic in most service words), and so must the rest but one.
-                if term[0] != gram[0] or sum(a != b for a, b in zip(term, gram, strict=True)) > 1:
+                # the topic in most service words), and so must the rest but one. In a
+                # three-character word only the last may differ (图书官), or 退押金 would be 退役金.
+                diffs = [k for k, (a, b) in enumerate(zip(term, gram, strict=True)) if a != b]
+                if term[0] != gram[0] or len(diffs) > 1 or (size == 3 and diffs and diffs[0] != 2):
                     continue
                 for k in range(pos, pos + size):
                     used[k] = True

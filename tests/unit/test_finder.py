@@ -186,3 +186,40 @@ def test_any_text_gets_a_valid_answer(finder: Finder, text: str) -> None:
     assert a.reply.strip()
     allowed = finder.catalog.allowlist.domains
     assert all(any(d in link for d in allowed) for link in find_links(a.reply))
+
+
+def test_a_plan_row_asked_in_other_words_is_still_found(finder: Finder) -> None:
+    """ "每千人有多少张床位" shares enough with 每千人医疗机构床位数 to quote that row."""
+    a = finder.answer(Question(text="青浦每千人有多少张床位"))
+    assert (a.intent, a.indicator) == ("plan_indicator", "hospital_beds_per_1000")
+    assert finder.catalog.indicators["hospital_beds_per_1000"].target in a.reply
+
+
+def test_a_follow_up_answers_for_the_place_just_given_only(finder: Finder) -> None:
+    first = finder.answer(Question(text="朱家角有没有图书馆"))
+    place = first.results[0].facility
+    known = Known(town=first.town, last_kind=first.kind, last_facility_id=place.id)
+    follow = finder.answer(Question(text="那里几点开门", known=known))
+    assert [r.facility.id for r in follow.results] == [place.id]
+    assert "更多" not in follow.reply
+
+
+def test_a_near_miss_of_three_characters_must_keep_its_start(finder: Finder) -> None:
+    """退押金 is not a typo of 退役金: a deposit dispute is not a veterans' benefit."""
+    a = finder.answer(Question(text="房东不退押金怎么办"))
+    assert a.service != "veterans_benefits" and a.kind != "veterans"
+
+
+def test_asking_whether_a_town_has_a_service_finds_the_place(finder: Finder) -> None:
+    a = finder.answer(Question(text="阿拉屋里厢老人要助餐，赵巷有伐"))
+    assert a.intent == "find_facility"
+    assert a.results[0].facility.town == "赵巷镇"
+    assert "elderly_meals" in a.results[0].facility.services
+
+
+def test_a_town_centre_is_not_passed_off_as_the_residents_position(finder: Finder) -> None:
+    """With only a town named, no walking distance is claimed."""
+    a = finder.answer(Question(text="朱家角有没有图书馆"))
+    assert a.where.source == "town"
+    assert all(r.distance_m is None for r in a.results)
+    assert "步行" not in a.reply
