@@ -222,5 +222,7 @@ def _result_lines(i: int, r: Result, a: Answer, loc: Locales, lang: str) -> list
     notes = result_notes(r, lang, a.moment, loc)
     if notes:
         sep = t(lang, "core.find.note_sep")
-        lines.append("   " + sep.join(notes) + (" " if lang == "en" else "。") + t(lang, "core.find.note_call_ahead"))
+        lines.append(
+            "   " + sep.join(notes) + (" " if lang == "en" else "。") + t(lang, "core.find.note_call_ahead")
+        )
     return lines
