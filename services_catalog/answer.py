@@ -88,7 +88,7 @@ class Answer:
     moment: dt.datetime | None = None  # the moment the hours are given for (Asia/Shanghai)
     moment_label: str | None = None  # how the question named it ("明天上午"), None when "now"
     results: list[Result] = field(default_factory=list)
-    total_results: int = 0  # how many results exist beyond `offset` (for a "more" button)
+    total_results: int = 0  # how many results there are in all, counting from the first (for "more")
     offset: int = 0
     emergency: list[Hotline] = field(default_factory=list)  # 120/119/110 first, when intent is emergency
     service_info: Service | None = None

@@ -13,7 +13,7 @@ from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC)
 
 
 class Report(SQLModel, table=True):

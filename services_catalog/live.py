@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -35,6 +36,7 @@ class LiveFinder:
         self.folder = folder
         self.engine = engine
         self._lock = threading.Lock()
+        self._last_poll = time.monotonic()
         catalog = load_catalog(folder)
         self._finder = Finder(catalog)
         self.version: int | None = store.import_catalog(catalog, engine=engine) if engine else None
@@ -71,10 +73,18 @@ class LiveFinder:
             self._finder = finder
             return problems
 
-    def reload_if_changed(self) -> bool:
-        """Reload when another process (`doorstep catalog reload`) imported a newer catalogue."""
+    def reload_if_changed(self, *, min_interval: float = 0.0) -> bool:
+        """Reload when another process (`doorstep catalog reload`) imported a newer catalogue.
+
+        With `min_interval`, the store is asked at most once in that many seconds, so a busy
+        transport may call this on every request.
+        """
         if self.engine is None:
             return False
+        now = time.monotonic()
+        if now - self._last_poll < min_interval:
+            return False
+        self._last_poll = now
         current = store.stored_version(engine=self.engine)
         if current is None or current == self.version:
             return False

@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -157,6 +158,13 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
         https_only=False,  # the console is served over plain HTTP on localhost or an office network
     )
     app.add_middleware(SecurityHeaders)
+
+    @app.middleware("http")
+    async def pick_up_catalogue_reloads(request: Request, call_next: Any) -> Any:
+        """Swap in a catalogue `doorstep catalog reload` imported elsewhere (checked every 30 s)."""
+        await run_in_threadpool(live.reload_if_changed, min_interval=30.0)
+        return await call_next(request)
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _add_error_handlers(app)
     _add_pages(app, console)
