@@ -12,6 +12,28 @@ URL_PATTERN = re.compile(
 )
 
 
+_TLDS = "cn|com|net|org|gov|edu|co|cc|info|top|xyz|vip|io|me|app|site|online|club|shop|tv|biz|ltd|asia|hk"
+_SCHEME_URL = re.compile(r"https?://([^/\s:?#'\"<>{}，。；）)]+)", re.IGNORECASE)
+_BARE_DOMAIN = re.compile(
+    r"(?<![A-Za-z0-9@.-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r"))"
+    r"(?![A-Za-z0-9-])",
+    re.IGNORECASE,
+)
+
+
+def domains_in(text: str) -> list[str]:
+    """Every web domain mentioned in `text` (with or without http://), lower-cased, in order."""
+    found = [m.group(1) for m in _SCHEME_URL.finditer(text)]
+    found += [m.group(1) for m in _BARE_DOMAIN.finditer(text)]
+    return list(dict.fromkeys(d.lower().strip(".") for d in found))
+
+
+def domain_allowed(domain: str, allowlist: Iterable[str]) -> bool:
+    """Whether `domain` is a listed domain or a subdomain of one (gov.cn allows www.shqp.gov.cn)."""
+    domain = domain.lower().strip(".")
+    return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in allowlist)
+
+
 def host_of(url: str) -> str:
     """The lower-case host name of a URL or bare domain."""
     rest = re.sub(r"(?i)^https?://", "", url)
@@ -21,8 +43,7 @@ def host_of(url: str) -> str:
 
 def allowed(url: str, domains: Iterable[str]) -> bool:
     """Whether `url`'s host is a listed domain or a subdomain of one."""
-    host = host_of(url)
-    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
+    return domain_allowed(host_of(url), domains)
 
 
 def find_links(text: str) -> list[str]:

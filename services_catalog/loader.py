@@ -20,7 +20,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import opening_hours
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -28,6 +27,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from services_catalog.catalog import Catalog
 from services_catalog.coords import gcj02_to_wgs84, in_china, in_qingpu
 from services_catalog.errors import CatalogFileError, CatalogValidationError, Problem
+from services_catalog.hours import validate_opening_hours
+from services_catalog.linkcheck import domain_allowed, domains_in
 from services_catalog.models import (
     KIND_IDS,
     TOWN_NAMES,
@@ -105,13 +106,6 @@ SPAM_PHRASES = re.compile(
 SPAM_NEAR_LINK = re.compile(r"赌|棋牌|彩票|投注|下注|返水|充值")
 
 # Top-level domains worth recognising in bare text ("www.vip333.Co", "zwdt.sh.gov.cn").
-_TLDS = "cn|com|net|org|gov|edu|co|cc|info|top|xyz|vip|io|me|app|site|online|club|shop|tv|biz|ltd|asia|hk"
-_SCHEME_URL = re.compile(r"https?://([^/\s:?#'\"<>{}，。；）)]+)", re.IGNORECASE)
-_BARE_DOMAIN = re.compile(
-    r"(?<![A-Za-z0-9@.-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r"))"
-    r"(?![A-Za-z0-9-])",
-    re.IGNORECASE,
-)
 
 # Fields whose text names a thing: a link there is always spam.
 _NAME_FIELDS = frozenset({"name", "name_en", "aliases"})
@@ -501,30 +495,10 @@ class _Reader:
 
 def opening_hours_error(spec: str) -> str | None:
     """Why `spec` is not valid OpenStreetMap opening_hours syntax, or None when it is."""
-    try:
-        opening_hours.OpeningHours(spec)
-    except Exception as exc:  # opening_hours.ParserError, which its type stubs do not declare
-        text = str(exc)
-        expected = re.search(r"=\s*(expected .+)", text)
-        where = re.search(r"-->\s*\d+:(\d+)", text)
-        detail = expected.group(1).strip() if expected else "cannot be parsed"
-        if where:
-            detail += f" at character {where.group(1)}"
-        return f"invalid opening_hours '{spec}': {detail}"
-    return None
-
-
-def domains_in(text: str) -> list[str]:
-    """Every web domain mentioned in `text` (with or without http://), lower-cased, in order."""
-    found = [m.group(1) for m in _SCHEME_URL.finditer(text)]
-    found += [m.group(1) for m in _BARE_DOMAIN.finditer(text)]
-    return list(dict.fromkeys(d.lower().strip(".") for d in found))
-
-
-def domain_allowed(domain: str, allowlist: Sequence[str]) -> bool:
-    """Whether `domain` is a listed domain or a subdomain of one (gov.cn allows www.shqp.gov.cn)."""
-    domain = domain.lower().strip(".")
-    return any(domain == d or domain.endswith("." + d) for d in allowlist)
+    problem = validate_opening_hours(spec)
+    if problem is None:
+        return None
+    return f"invalid opening_hours '{spec}': {problem.removeprefix('invalid opening_hours syntax ')}"
 
 
 def text_problem(
