@@ -25,6 +25,7 @@ from handlers import callback_data as cb
 from locales import Locales
 from services_catalog.answer import Answer, Result
 from services_catalog.catalog import Catalog
+from services_catalog.linkcheck import domain_allowed
 from services_catalog.models import TOWN_NAMES, Facility, Hotline, Precision
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -103,7 +104,7 @@ def link_allowed(url: str, domains: Iterable[str]) -> bool:
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme not in ("http", "https") or not host:
         return False
-    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
+    return domain_allowed(host, domains)
 
 
 class Renderer:
@@ -238,15 +239,20 @@ class Renderer:
         return Reply(text, self._answer_keyboard(answer, catalog))
 
     def _emergency(self, answer: Answer) -> Reply:
+        """The number to call on the very first line, then the others; nothing else comes first."""
         lang = answer.lang
-        lines = [f"🚨 <b>{self.h(lang, 'emergency.title')}</b>"]
-        for hotline in answer.emergency:
-            name = hotline.name_en if lang == "en" else hotline.name
-            lines.append(f"☎️ <b>{esc(hotline.number)}</b> {esc(name)}")
-        blocks = ["\n".join(lines)]
-        if answer.reply:
-            blocks.append(esc(answer.reply[:MAX_TEXT]))
-        return Reply(fit(blocks, self.t(lang, "truncated")))
+        if not answer.emergency:
+            return Reply(esc(answer.reply[:MAX_TEXT]))
+        first, *others = answer.emergency
+        name = first.name_en if lang == "en" else first.name
+        lines = [
+            f"🚨 <b>{esc(self.locales.t(lang, 'core.emergency.first', number=first.number, name=name))}</b>"
+        ]
+        for hotline in others:
+            other = hotline.name_en if lang == "en" else hotline.name
+            lines.append(f"☎️ <b>{esc(hotline.number)}</b> {esc(other)}")
+        lines.append(esc(self.locales.t(lang, "core.emergency.say_where")))
+        return Reply(fit(["\n".join(lines)], self.t(lang, "truncated")))
 
     def _subject(self, answer: Answer, catalog: Catalog) -> str | None:
         """What the answer is about, in words: the kind, else the service."""
@@ -390,6 +396,9 @@ class Renderer:
             hotline = catalog.hotlines.get(service.hotline)
             label = f" ({esc(hotline.name_en if lang == 'en' else hotline.name)})" if hotline else ""
             lines.append(f"<b>{self.h(lang, 'service.hotline')}</b>{colon}{esc(service.hotline)}{label}")
+        if service.verified is None:
+            note = self.locales.t(lang, "core.service.general_note", hotline=service.hotline or "12345")
+            lines.append(f"\n<i>{esc(note)}</i>")
         return "\n".join(lines)
 
     def _indicator(self, answer: Answer) -> str:
