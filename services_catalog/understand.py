@@ -264,7 +264,8 @@ class Understanding:
     def segment(self, text: str) -> list[str]:
         """jieba tokens of normalised text, spaces dropped; English words stemmed."""
         out = []
-        for tok in self._tokenizer.lcut(text, HMM=True):
+        # No HMM: matching needs only the catalogue's own terms whole, and the HMM is most of the cost.
+        for tok in self._tokenizer.lcut(text, HMM=False):
             tok = tok.strip()
             if not tok:
                 continue
