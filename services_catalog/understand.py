@@ -187,6 +187,8 @@ class Understanding:
         self.lookup: dict[str, tuple[Meaning, ...]] = {
             k: tuple(sorted(v, key=lambda m: (m.type, m.id))) for k, v in self._terms.items()
         }
+        # Every beginning of a term: joining tokens stops as soon as no term could begin so.
+        self._prefixes = {term[:k] for term in self.lookup for k in range(1, len(term) + 1)}
         self._tokenizer = self._build_tokenizer()
         # Terms by length, for typo matching of same-length stretches (Chinese only).
         by_len: dict[int, list[str]] = defaultdict(list)
@@ -284,6 +286,8 @@ class Understanding:
             joined = ""
             for j in range(i, min(n, i + _MAX_NGRAM)):
                 joined = _join(joined, tokens[j])
+                if joined not in self._prefixes:
+                    break
                 if joined in self.lookup:
                     candidates.append((i, j + 1, joined))
         # Longest terms win; a term never overlaps one already taken.
