@@ -226,8 +226,11 @@ class Renderer:
             pass
         elif answer.reply:
             blocks.append(esc(answer.reply[:MAX_TEXT]))
-        if answer.results:
+        if answer.clarify and answer.results:
+            blocks.append(f"<b>{esc(answer.reply.split(chr(10), 1)[0])}</b>")  # which one is meant
+        elif answer.results:
             blocks.append(self._results_header(answer, catalog))
+        if answer.results:
             blocks += [self._result(lang, i, r, catalog, answer) for i, r in enumerate(answer.results)]
             blocks.append(self._page(answer))
         elif answer.intent == "find_facility":

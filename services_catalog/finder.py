@@ -98,7 +98,7 @@ class Finder:
 
         intent = self._intent(question, reading, answer)
         answer.intent = intent
-        if intent == "find_facility" and answer.kind:
+        if intent == "find_facility" and (answer.kind or answer.clarify):
             self._fill_results(question, reading, answer)
         elif intent == "service_info" and answer.service_info is not None:
             where_kinds = answer.service_info.where
@@ -255,8 +255,7 @@ class Finder:
     # ---------------------------------------------------------------- results
 
     def _fill_results(self, q: Question, r: Reading, a: Answer, *, limit: int | None = None) -> None:
-        kind = a.kind
-        assert kind is not None
+        kind = a.kind or ""
         limit = q.limit if limit is None else limit
         a.offset = max(0, q.offset)
         wanted = a.offset + max(0, limit)
@@ -264,6 +263,18 @@ class Finder:
         if a.follow_up and q.known.last_facility_id in self.catalog.facilities:
             named = [q.known.last_facility_id]  # "那里几点开门": the place just given
             wanted = a.offset + 1
+        if a.clarify:
+            # Not sure which kind is meant: the question which one, and where the place is
+            # known, the nearest of each.
+            if a.where.lat is None and a.town is None:
+                return
+            a.results = [
+                self.result(fac, a.moment, a.where)
+                for option in a.clarify
+                for fac in self._ordered(option, a.where, a.town, [], 1)[:1]
+            ]
+            a.total_results = len(a.results)
+            return
         if a.where.lat is None and a.town is None and not named:
             a.needs_location = True
             ordered = self._district.get(kind, [])

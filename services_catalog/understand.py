@@ -196,6 +196,8 @@ class Understanding:
             if not term.isascii() and 3 <= len(term) <= 8 and self._fuzzy_worthy(meanings):
                 by_len[len(term)].append(term)
         self._fuzzy_terms = {n: sorted(terms) for n, terms in by_len.items()}
+        # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
+        self._particles = {w for w in catalog.vocabulary.stopwords.zh if len(w) == 1}
         self.vocabulary = sorted(self.lookup)
 
     # ---- building
@@ -345,6 +347,8 @@ class Understanding:
                 # three-character word only the last may differ (图书官), or 退押金 would be 退役金.
                 diffs = [k for k, (a, b) in enumerate(zip(term, gram, strict=True)) if a != b]
                 if term[0] != gram[0] or len(diffs) > 1 or (size == 3 and diffs and diffs[0] != 2):
+                    continue
+                if diffs and gram[diffs[0]] in self._particles:
                     continue
                 for k in range(pos, pos + size):
                     used[k] = True

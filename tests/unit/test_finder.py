@@ -223,3 +223,13 @@ def test_a_town_centre_is_not_passed_off_as_the_residents_position(finder: Finde
     assert a.where.source == "town"
     assert all(r.distance_m is None for r in a.results)
     assert "步行" not in a.reply
+
+
+def test_an_ambiguous_word_gets_one_short_question_and_the_nearest_of_each(finder: Finder) -> None:
+    """养老 may mean a day centre or a nursing home: ask which, rather than guess."""
+    a = finder.answer(Question(text="我妈想找个养老的地方，我们在朱家角"))
+    assert a.intent == "find_facility" and a.kind is None
+    assert a.clarify == ["elderly_centre", "nursing_home"]
+    assert [r.facility.kind for r in a.results] == ["elderly_centre", "nursing_home"]
+    assert all(r.facility.town == "朱家角镇" for r in a.results)
+    assert a.reply.split("\n", 1)[0].endswith("？")
