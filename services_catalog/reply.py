@@ -160,10 +160,10 @@ def _find_lines(a: Answer, loc: Locales, lang: str) -> list[str]:
     t = loc.t
     if a.clarify:
         sep = t(lang, "core.find.clarify_sep")
-        lines = [t(lang, "core.find.clarify", options=sep.join(kind_name(k, lang, loc) for k in a.clarify))]
+        question = [t(lang, "core.find.clarify", options=sep.join(kind_name(k, lang, loc) for k in a.clarify))]
         for i, r in enumerate(a.results, start=1):
-            lines.extend(_result_lines(i, r, a, loc, lang))
-        return lines
+            question.extend(_result_lines(i, r, a, loc, lang))
+        return question
     assert a.kind is not None
     kind = kind_name(a.kind, lang, loc)
     lines: list[str] = []
