@@ -160,7 +160,9 @@ def _find_lines(a: Answer, loc: Locales, lang: str) -> list[str]:
     t = loc.t
     if a.clarify:
         sep = t(lang, "core.find.clarify_sep")
-        question = [t(lang, "core.find.clarify", options=sep.join(kind_name(k, lang, loc) for k in a.clarify))]
+        question = [
+            t(lang, "core.find.clarify", options=sep.join(kind_name(k, lang, loc) for k in a.clarify))
+        ]
         for i, r in enumerate(a.results, start=1):
             question.extend(_result_lines(i, r, a, loc, lang))
         return question
