@@ -123,7 +123,7 @@ def _compose(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:
     if a.intent == "service_info" and a.service_info is not None:
         return _service_lines(a, catalog, loc, lang)
     if a.intent == "find_facility":
-        return _find_lines(a, loc, lang)
+        return _find_lines(a, catalog, loc, lang)
     if a.intent == "help":
         return [t(lang, "core.help.intro"), t(lang, "core.help.examples")]
     return [t(lang, "core.out_of_scope.sorry"), t(lang, "core.out_of_scope.can_do")]
@@ -156,7 +156,7 @@ def _service_lines(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list
     return lines
 
 
-def _find_lines(a: Answer, loc: Locales, lang: str) -> list[str]:
+def _find_lines(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:
     t = loc.t
     if a.clarify:
         sep = t(lang, "core.find.clarify_sep")
@@ -176,7 +176,8 @@ def _find_lines(a: Answer, loc: Locales, lang: str) -> list[str]:
         if a.results:
             lines.append(t(lang, "core.find.district_hint"))
     elif a.town:
-        town = a.town
+        known = catalog.towns.get(a.town)
+        town = known.name_en if lang == "en" and known is not None else a.town
         lines.append(t(lang, "core.find.header_town", town=town, kind=kind))
     elif a.where.source == "landmark" and a.where.label:
         lines.append(t(lang, "core.find.header_place", place=a.where.label, kind=kind))

@@ -196,6 +196,14 @@ class Understanding:
             if not term.isascii() and 3 <= len(term) <= 8 and self._fuzzy_worthy(meanings):
                 by_len[len(term)].append(term)
         self._fuzzy_terms = {n: sorted(terms) for n, terms in by_len.items()}
+        self._fuzzy_ascii = sorted(
+            t
+            for t, meanings in self.lookup.items()
+            if t.isascii()
+            and t.isalpha()
+            and len(t) >= 5
+            and any(m.type in ("kind", "service", "town", "facility") for m in meanings)
+        )
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
         self._particles = {w for w in catalog.vocabulary.stopwords.zh if len(w) == 1}
         self.vocabulary = sorted(self.lookup)
@@ -306,8 +314,21 @@ class Understanding:
             for m in h.meanings
         ):
             reading.hits.extend(self._typos(tokens, taken))
+        reading.hits.extend(self._english_typos(tokens, taken))
         reading.hits.sort(key=lambda h: h.start)
         return reading
+
+    def _english_typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
+        """Misspelt English words of five letters or more (libary, Zhujiajao), one extractOne each."""
+        hits: list[Hit] = []
+        for i, tok in enumerate(tokens):
+            if taken[i] or not tok.isascii() or not tok.isalpha() or len(tok) < 5 or tok in self._prefixes:
+                continue
+            best = process.extractOne(tok, self._fuzzy_ascii, scorer=fuzz.ratio, score_cutoff=85.0)
+            if best is not None:
+                taken[i] = True
+                hits.append(Hit(best[0], i, i + 1, self.lookup[best[0]], fuzzy=True))
+        return hits
 
     def _typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
         """Near-misses (图书官, 法律援住) in the stretches no exact term covered."""
