@@ -229,6 +229,6 @@ def _result_lines(i: int, r: Result, a: Answer, loc: Locales, lang: str) -> list
     if notes:
         sep = t(lang, "core.find.note_sep")
         lines.append(
-            "   " + sep.join(notes) + (" " if lang == "en" else "。") + t(lang, "core.find.note_call_ahead")
+            "   " + sep.join(notes) + (". " if lang == "en" else "。") + t(lang, "core.find.note_call_ahead")
         )
     return lines
