@@ -117,9 +117,9 @@ def test_the_chat_remembers_the_town_and_the_place_just_given() -> None:
 def test_users_add_refuses_a_short_password() -> None:
     code, _ = run("users", "add", "wang", "--role", "operator", "--password-stdin", stdin="short\n")
     assert code == 2
-    code, out = run(
+    code, saved = run(
         "users", "add", "wang", "--role", "operator", "--password-stdin", stdin="long enough pw\n"
     )
-    assert code == 0
+    assert code == 0 and "wang" in saved
     code, token = run("users", "token", "wang")
     assert code == 0 and len(token.strip()) >= 20
