@@ -21,7 +21,7 @@ from services_catalog.hours import ChinaCalendar, FacilityHours, to_shanghai
 from services_catalog.models import Facility, Hotline
 from services_catalog.reply import compose_reply
 from services_catalog.timewords import parse_moment
-from services_catalog.understand import Reading, Understanding
+from services_catalog.understand import Reading, Understanding, stem_en
 
 _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _CITIZEN_HOTLINE = "12345"
@@ -74,6 +74,11 @@ class Finder:
         # ("每千人有多少张床位" for 每千人医疗机构床位数).
         self._indicator_bigrams = {
             ind.id: _bigrams(" ".join([ind.name, *ind.aliases])) for ind in catalog.indicators.values()
+        }
+        # English words of each indicator's name, for "what is the preschool enrollment target".
+        self._indicator_words = {
+            ind.id: {stem_en(w) for w in re.findall(r"[a-z]+", ind.name_en.lower())} - _EN_FILLER
+            for ind in catalog.indicators.values()
         }
         self._emergency_numbers = {t: e.number for t, e in catalog.vocabulary.emergency.items()}
 
@@ -150,6 +155,9 @@ class Finder:
 
         # A word that names both a kind and a service ("法律援助") asks for the place unless the
         # question is how to apply.
+        if ind_w == 0 and kind_w == 0 and service_w == 0 and r.has("plan") and _asks_about_plan(r):
+            return "plan_indicator"  # the plan in general: the reply lists its indicators
+
         if service_w > 0 and (how_to or (service_w > kind_w and not wants_place)):
             return self._service(a, max(services, key=lambda s: services[s]))
 
@@ -185,9 +193,15 @@ class Finder:
         return "out_of_scope"
 
     def _indicator_by_overlap(self, text: str) -> str | None:
-        """The indicator sharing at least three character pairs with the text, if one clearly does."""
+        """The indicator sharing three character pairs (or two English words) with the text, if one
+        clearly does."""
         pairs = _bigrams(text)
         scores = sorted(((len(pairs & b), i) for i, b in self._indicator_bigrams.items()), reverse=True)
+        words = {stem_en(w) for w in re.findall(r"[a-z]+", text)} - _EN_FILLER
+        if words:
+            en = sorted(((len(words & w), i) for i, w in self._indicator_words.items()), reverse=True)
+            if en and en[0][0] >= 2 and (len(en) == 1 or en[1][0] < en[0][0]):
+                return en[0][1]
         if not scores or scores[0][0] < 3 or (len(scores) > 1 and scores[1][0] >= scores[0][0]):
             return None
         return scores[0][1]
@@ -360,6 +374,41 @@ class Finder:
                 if not h.emergency and a.kind in h.topics:
                     return h
         return hotlines.get(_CITIZEN_HOTLINE)
+
+
+# English words too common in indicator names to tell them apart.
+_EN_FILLER = frozenset(
+    {
+        "the",
+        "of",
+        "per",
+        "and",
+        "a",
+        "an",
+        "in",
+        "for",
+        "with",
+        "by",
+        "to",
+        "new",
+        "rate",
+        "number",
+        "target",
+        "what",
+        "is",
+        "people",
+        "year",
+    }
+)
+
+
+def _asks_about_plan(r: Reading) -> bool:
+    """Whether the plan itself is the subject (规划 / 十四五 / 指标 / indicator), not just a number."""
+    plan_terms = {h.term for h in r.hits if any(m.type == "plan" for m in h.meanings)}
+    return bool(
+        plan_terms
+        & {"规划", "十四五", "十四五规划", "指标", "规划目标", "plan", "indicator", "five-year plan"}
+    )
 
 
 def _bigrams(text: str) -> set[str]:

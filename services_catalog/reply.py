@@ -104,6 +104,8 @@ def _compose(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:
             lines.append(t(lang, "core.emergency.others", numbers=nums))
         lines.append(t(lang, "core.emergency.say_where"))
         return lines
+    if a.intent == "plan_indicator" and a.indicator_info is None:
+        return _plan_overview(catalog, loc, lang)
     if a.intent == "plan_indicator" and a.indicator_info is not None:
         ind = a.indicator_info
         name = ind.name_en if lang == "en" else ind.name
@@ -127,6 +129,18 @@ def _compose(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:
     if a.intent == "help":
         return [t(lang, "core.help.intro"), t(lang, "core.help.examples")]
     return [t(lang, "core.out_of_scope.sorry"), t(lang, "core.out_of_scope.can_do")]
+
+
+def _plan_overview(catalog: Catalog, loc: Locales, lang: str) -> list[str]:
+    """The plan's indicators by category, for a question about the plan in general."""
+    lines = [loc.t(lang, "core.plan.overview", count=len(catalog.indicators))]
+    by_category: dict[str, list[str]] = {}
+    for ind in catalog.indicators.values():
+        by_category.setdefault(ind.category, []).append(ind.name_en if lang == "en" else ind.name)
+    sep = loc.t(lang, "core.service.list_sep")
+    lines += [f"{category}: {sep.join(names)}" for category, names in by_category.items()]
+    lines.append(loc.t(lang, "core.plan.ask_one"))
+    return lines
 
 
 def _service_lines(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:

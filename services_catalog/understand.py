@@ -159,8 +159,23 @@ class Normaliser:
         return _SPACES.sub(" ", text).strip()[:MAX_CHARS]
 
 
+# American spellings read as British ones, so either matches the catalogue.
+_EN_SPELLING = {
+    "enrollment": "enrolment",
+    "center": "centre",
+    "theater": "theatre",
+    "counseling": "counselling",
+}
+
+
 def stem_en(word: str) -> str:
-    """A light English stem, enough for plurals: libraries → library, centres → centre."""
+    """A light English stem, enough for plurals (libraries → library, centres → centre), with
+    American spellings read as British (center → centre)."""
+    word = _stem_plural(word)
+    return _EN_SPELLING.get(word, word)
+
+
+def _stem_plural(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("ches", "shes", "sses")):

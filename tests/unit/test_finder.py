@@ -233,3 +233,16 @@ def test_an_ambiguous_word_gets_one_short_question_and_the_nearest_of_each(finde
     assert [r.facility.kind for r in a.results] == ["elderly_centre", "nursing_home"]
     assert all(r.facility.town == "朱家角镇" for r in a.results)
     assert a.reply.split("\n", 1)[0].endswith("？")
+
+
+def test_the_plan_in_general_gets_its_indicators_listed(finder: Finder) -> None:
+    a = finder.answer(Question(text="规划的约束性指标有哪些"))
+    assert a.intent == "plan_indicator" and a.indicator is None and not a.results
+    for ind in finder.catalog.indicators.values():
+        assert ind.name in a.reply
+
+
+def test_an_english_plan_question_in_american_spelling_finds_its_row(finder: Finder) -> None:
+    a = finder.answer(Question(text="what is the preschool enrollment target", lang="en"))
+    assert a.indicator == "preschool_enrollment"
+    assert finder.catalog.indicators["preschool_enrollment"].target in a.reply
