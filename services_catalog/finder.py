@@ -141,7 +141,7 @@ class Finder:
         ind_w = max(indicators.values(), default=0.0)
 
         if ind_w == 0 and (r.has("plan") or (kind_w == 0 and service_w == 0)):
-            guess = self._indicator_by_overlap(r.text)
+            guess = self._indicator_by_overlap(r.text, plan_asked=r.has("plan"))
             if guess is not None:
                 indicators, ind_w = {guess: 1.0}, 1.0
         if (
@@ -192,13 +192,13 @@ class Finder:
             return "help"
         return "out_of_scope"
 
-    def _indicator_by_overlap(self, text: str) -> str | None:
+    def _indicator_by_overlap(self, text: str, *, plan_asked: bool) -> str | None:
         """The indicator sharing three character pairs (or two English words) with the text, if one
         clearly does."""
         pairs = _bigrams(text)
         scores = sorted(((len(pairs & b), i) for i, b in self._indicator_bigrams.items()), reverse=True)
         words = {stem_en(w) for w in re.findall(r"[a-z]+", text)} - _EN_FILLER
-        if words:
+        if words and plan_asked:
             en = sorted(((len(words & w), i) for i, w in self._indicator_words.items()), reverse=True)
             if en and en[0][0] >= 2 and (len(en) == 1 or en[1][0] < en[0][0]):
                 return en[0][1]

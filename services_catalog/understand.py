@@ -219,6 +219,15 @@ class Understanding:
             and len(t) >= 5
             and any(m.type in ("kind", "service", "town", "facility") for m in meanings)
         )
+        # Multi-word English kind and service terms, longest first, for matching with gaps.
+        self._gapped_terms = sorted(
+            (
+                (tuple(t.split(" ")), t)
+                for t, meanings in self.lookup.items()
+                if t.isascii() and " " in t and any(m.type in ("kind", "service") for m in meanings)
+            ),
+            key=lambda x: -len(x[0]),
+        )
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
         self._particles = {w for w in catalog.vocabulary.stopwords.zh if len(w) == 1}
         self.vocabulary = sorted(self.lookup)
@@ -330,8 +339,34 @@ class Understanding:
         ):
             reading.hits.extend(self._typos(tokens, taken))
         reading.hits.extend(self._english_typos(tokens, taken))
+        if not any(m.type in ("kind", "service") for h in reading.hits for m in h.meanings):
+            reading.hits.extend(self._english_gapped(tokens, taken))
         reading.hits.sort(key=lambda h: h.start)
         return reading
+
+    def _english_gapped(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
+        """English terms of two or more words with a word or two between them
+        ("community affairs service center" for "community affairs center")."""
+        free = [(i, t) for i, t in enumerate(tokens) if not taken[i] and t.isascii() and t.isalpha()]
+        if len(free) < 2:
+            return []
+        hits: list[Hit] = []
+        for words, term in self._gapped_terms:
+            start = end = -1
+            k = 0
+            for i, tok in free:
+                if tok == words[k]:
+                    if k == 0:
+                        start = i
+                    k += 1
+                    if k == len(words):
+                        end = i + 1
+                        break
+            if end > 0 and end - start <= len(words) + 2 and not any(taken[start:end]):
+                for j in range(start, end):
+                    taken[j] = True
+                hits.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
+        return hits
 
     def _english_typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
         """Misspelt English words of five letters or more (libary, Zhujiajao), one extractOne each."""

@@ -246,3 +246,26 @@ def test_an_english_plan_question_in_american_spelling_finds_its_row(finder: Fin
     a = finder.answer(Question(text="what is the preschool enrollment target", lang="en"))
     assert a.indicator == "preschool_enrollment"
     assert finder.catalog.indicators["preschool_enrollment"].target in a.reply
+
+
+def test_english_names_with_extra_words_between_are_still_understood(finder: Finder) -> None:
+    a = finder.answer(
+        Question(text="Where is the community affairs and service center in Zhaoxiang?", lang="en")
+    )
+    assert (a.kind, a.town) == ("affairs_centre", "赵巷镇")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("老伴突然半边身子动不了，说话也说不清", "120"),
+        ("我老公喝醉了在打我", "110"),
+        ("There's a strong gas smell in my apartment", "119"),
+    ],
+)
+def test_emergencies_said_in_everyday_words_get_the_right_number_first(
+    finder: Finder, text: str, number: str
+) -> None:
+    a = finder.answer(Question(text=text))
+    assert a.intent == "emergency"
+    assert number in a.reply.split("\n", 1)[0]
