@@ -381,6 +381,12 @@ class Renderer:
         name = service.name_en if lang == "en" else service.name
         summary = service.summary_en if lang == "en" and service.summary_en else service.summary
         lines = [f"<b>{esc(name)}</b>", esc(summary)]
+        if answer.emergency:  # a condition told with the question: the number comes first
+            h = answer.emergency[0]
+            first = self.locales.t(
+                lang, "core.emergency.if_now", number=h.number, name=h.name_en if lang == "en" else h.name
+            )
+            lines.insert(0, f"🚨 <b>{esc(first)}</b>\n")
         if service.eligibility:
             lines.append(f"\n<b>{self.h(lang, 'service.eligibility')}</b>")
             lines += [f"• {esc(item)}" for item in service.eligibility]

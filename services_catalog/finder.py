@@ -25,6 +25,7 @@ from services_catalog.understand import Reading, Understanding, stem_en
 
 _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _CITIZEN_HOTLINE = "12345"
+_ROW = re.compile(r"第\s*(\d{1,2})\s*[项行条个]|\b(?:row|item|no|number)\.?\s*(\d{1,2})\b")
 _EMERGENCY_ORDER = ("120", "119", "110")
 
 
@@ -118,6 +119,13 @@ class Finder:
 
     def _intent(self, q: Question, r: Reading, a: Answer) -> Intent:
         emergencies = r.ids("emergency")
+        services = r.weights("service")
+        if emergencies and services and r.has("how_to"):
+            # "我爸中风了现在瘫在床上，长护险怎么申请": a condition told as background to a
+            # question about a service. Answer it, with the emergency number still first.
+            numbers = [self._emergency_numbers[t] for t in emergencies if t in self._emergency_numbers]
+            a.emergency = [self.catalog.hotlines[n] for n in numbers[:1] if n in self.catalog.hotlines]
+            return self._service(a, max(services, key=lambda s: services[s]))
         if emergencies:
             numbers = [self._emergency_numbers[t] for t in emergencies if t in self._emergency_numbers]
             ordered = list(dict.fromkeys([*numbers, *_EMERGENCY_ORDER]))
@@ -131,7 +139,6 @@ class Finder:
                 kinds[fac.kind] = kinds.get(fac.kind, 0.0) + 3.0
         if q.kind in self.catalog.vocabulary.kinds or (q.kind and q.kind in self._by_kind):
             kinds[q.kind] = kinds.get(q.kind, 0.0) + 100.0
-        services = r.weights("service")
         indicators = r.weights("indicator")
         how_to = r.has("how_to")
         # Naming a town, or asking whether there is one, asks for a place.
@@ -140,6 +147,12 @@ class Finder:
         service_w = max(services.values(), default=0.0)
         ind_w = max(indicators.values(), default=0.0)
 
+        row = _ROW.search(r.text) if r.has("plan") else None
+        if ind_w == 0 and row:  # "规划表第19项"
+            by_row = {ind.row: ind.id for ind in self.catalog.indicators.values()}
+            number = int(row.group(1) or row.group(2))
+            if number in by_row:
+                indicators, ind_w = {by_row[number]: 1.0}, 1.0
         if ind_w == 0 and (r.has("plan") or (kind_w == 0 and service_w == 0)):
             guess = self._indicator_by_overlap(r.text, plan_asked=r.has("plan"))
             if guess is not None:

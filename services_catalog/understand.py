@@ -23,6 +23,7 @@ import opencc
 from rapidfuzz import fuzz, process
 
 from services_catalog.catalog import Catalog
+from services_catalog.pinyin import PinyinTable
 
 
 def _import_jieba() -> Any:
@@ -126,6 +127,17 @@ class Reading:
         return groups
 
 
+_SURE_TYPES = frozenset({"kind", "service", "facility", "indicator", "emergency"})
+
+
+def _is_ambiguous(hit: Hit) -> bool:
+    return sum(m.type == "kind" for m in hit.meanings) > 1
+
+
+def _is_sure(hit: Hit) -> bool:
+    return any(m.type in _SURE_TYPES for m in hit.meanings) and not _is_ambiguous(hit)
+
+
 def _term_weight(term: str) -> float:
     if term.isascii():
         return 1.0 + 0.5 * term.count(" ")
@@ -137,6 +149,10 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _NOISE = re.compile(r"[^\w\s.,%+-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+_HAS_WORD = re.compile(r"\w")
+_REPEATED_CHAR = re.compile(r"(.)\1{3,}")
+_REPEATED_PHRASE = re.compile(r"(.{2,16}?)(?:\1){2,}")
+_RAW_CHARS = 4000  # read at most this much of a message at all
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
@@ -148,15 +164,25 @@ class Normaliser:
         self._t2s = opencc.OpenCC("t2s")
 
     def __call__(self, text: str) -> str:
-        """The text as the matcher sees it (may be empty)."""
-        text = text[: MAX_CHARS * 2]
+        """The text as the matcher sees it (may be empty).
+
+        Repeats are folded (嗯嗯嗯嗯 → 嗯嗯嗯; a phrase said three times or more → once) and a
+        message still too long keeps its beginning and its end, where people put the question.
+        """
+        text = text[:_RAW_CHARS]
         text = unicodedata.normalize("NFKC", text)
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
         text = _TAG.sub(" ", text).replace("'", "").replace("\u2019", "")
         text = self._t2s.convert(text).lower()
         text = _DIGIT_COMMA.sub("", text)
         text = _NOISE.sub(" ", text)
-        return _SPACES.sub(" ", text).strip()[:MAX_CHARS]
+        text = _SPACES.sub(" ", text).strip()
+        if len(text) > MAX_CHARS:
+            text = _REPEATED_PHRASE.sub(r"\1", _REPEATED_CHAR.sub(r"\1\1\1", text))
+        if len(text) > MAX_CHARS:
+            head = MAX_CHARS * 2 // 3
+            text = text[:head] + " " + text[-(MAX_CHARS - head - 1) :]
+        return text
 
 
 # American spellings read as British ones, so either matches the catalogue.
@@ -228,6 +254,15 @@ class Understanding:
             ),
             key=lambda x: -len(x[0]),
         )
+        # Terms by how they sound; a sound shared by two terms is left out (no guessing between them).
+        self._pinyin = PinyinTable()
+        sounds: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for term, meanings in self.lookup.items():
+            if not term.isascii() and 2 <= len(term) <= 8 and self._fuzzy_worthy(meanings):
+                key = self._pinyin.key(term)
+                if key is not None:
+                    sounds[key].add(term)
+        self._by_sound = {key: next(iter(terms)) for key, terms in sounds.items() if len(terms) == 1}
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
         self._particles = {w for w in catalog.vocabulary.stopwords.zh if len(w) == 1}
         self.vocabulary = sorted(self.lookup)
@@ -303,8 +338,8 @@ class Understanding:
         # No HMM: matching needs only the catalogue's own terms whole, and the HMM is most of the cost.
         for tok in self._tokenizer.lcut(text, HMM=False):
             tok = tok.strip()
-            if not tok:
-                continue
+            if not tok or not _HAS_WORD.search(tok):
+                continue  # spaces and punctuation: "long-term" reads as "long term"
             out.append(stem_en(tok) if tok.isascii() else tok)
         return out
 
@@ -332,12 +367,22 @@ class Understanding:
             for k in range(start, end):
                 taken[k] = True
             reading.hits.append(Hit(term, start, end, self.lookup[term]))
-        if not any(
-            m.type in ("kind", "service", "facility", "indicator", "emergency")
-            for h in reading.hits
-            for m in h.meanings
-        ):
-            reading.hits.extend(self._typos(tokens, taken))
+        off_topic = any(m.type == "off_topic" for h in reading.hits for m in h.meanings)
+        if not off_topic and not any(_is_sure(h) for h in reading.hits):
+            # Nothing certain was said: look for typos, also where only an ambiguous word (养老)
+            # matched, since 养老园 is a misspelt 养老院 rather than 养老 + 园.
+            unsure = [h for h in reading.hits if _is_ambiguous(h)]
+            for h in unsure:
+                for k in range(h.start, h.end):
+                    taken[k] = False
+            typos = self._typos(tokens, taken)
+            for h in unsure:
+                if any(t.start <= h.start and h.end <= t.end for t in typos):
+                    reading.hits.remove(h)
+                else:
+                    for k in range(h.start, h.end):
+                        taken[k] = True
+            reading.hits.extend(typos)
         reading.hits.extend(self._english_typos(tokens, taken))
         if not any(m.type in ("kind", "service") for h in reading.hits for m in h.meanings):
             reading.hits.extend(self._english_gapped(tokens, taken))
@@ -398,6 +443,17 @@ class Understanding:
     def _typos_in(self, stretch: str, start: int, end: int) -> list[Hit]:
         found: list[Hit] = []
         used = [False] * len(stretch)
+        # Words typed with the right sound and a wrong character (低宝, 长户险, 养老园).
+        for size in range(min(8, len(stretch)), 1, -1):
+            for pos in range(len(stretch) - size + 1):
+                if any(used[pos : pos + size]):
+                    continue
+                gram = stretch[pos : pos + size]
+                term = self._by_sound.get(self._pinyin.key(gram) or ())
+                if term is not None and term != gram:
+                    for k in range(pos, pos + size):
+                        used[k] = True
+                    found.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
         for size in range(min(8, len(stretch)), 2, -1):
             choices = self._fuzzy_terms.get(size)
             if not choices:

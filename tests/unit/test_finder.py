@@ -269,3 +269,38 @@ def test_emergencies_said_in_everyday_words_get_the_right_number_first(
     a = finder.answer(Question(text=text))
     assert a.intent == "emergency"
     assert number in a.reply.split("\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [("长户险哪能申请", "long_term_care"), ("低宝哪能申请 屋里厢老困难额", "minimum_living_allowance")],
+)
+def test_words_typed_with_the_right_sound_but_wrong_character_are_understood(
+    finder: Finder, text: str, service: str
+) -> None:
+    assert finder.answer(Question(text=text)).service == service
+
+
+def test_a_homophone_is_not_guessed_in_a_question_about_something_else(finder: Finder) -> None:
+    """下期 sounds like 下棋, but a lottery question is out of scope, not a culture centre."""
+    a = finder.answer(Question(text="彩票下期必中号码是多少"))
+    assert a.intent == "out_of_scope" and not a.results
+
+
+def test_a_condition_told_with_a_service_question_gets_the_service_and_the_number_first(
+    finder: Finder,
+) -> None:
+    a = finder.answer(Question(text="我爸中风了现在瘫在床上 长护险怎么申请"))
+    assert a.service == "long_term_care"
+    assert "120" in a.reply.split("\n", 1)[0]
+
+
+def test_a_plan_row_can_be_asked_for_by_its_number(finder: Finder) -> None:
+    a = finder.answer(Question(text="规划表第19项指标是什么"))
+    assert a.indicator == finder.catalog.indicators["assistive_device_rate"].id
+    assert "vip333" not in a.reply
+
+
+def test_a_question_after_a_long_run_of_filler_is_still_read(finder: Finder) -> None:
+    a = finder.answer(Question(text="嗯" * 800 + "白鹤镇社区卫生服务中心电话多少"))
+    assert (a.kind, a.town) == ("clinic", "白鹤镇")
