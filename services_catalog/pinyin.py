@@ -26,13 +26,15 @@ class PinyinTable:
         spec = importlib.util.find_spec("pypinyin")
         if spec is None or spec.origin is None:
             raise RuntimeError("pypinyin is not installed")
-        raw = json.loads((Path(spec.origin).parent / "pinyin_dict.json").read_text(encoding="utf-8"))
-        self._raw: dict[int, str] = {int(k): v for k, v in raw.items()}
+        # Keys are code points written as text ("25252"); kept so, to spare converting 40,000 keys.
+        self._raw: dict[str, str] = json.loads(
+            (Path(spec.origin).parent / "pinyin_dict.json").read_text(encoding="utf-8")
+        )
 
     @lru_cache(maxsize=8192)  # noqa: B019 - one table per process, kept for its life
     def sound(self, ch: str) -> str | None:
         """The character's first reading without tone ("护" → "hu"), None for non-Chinese."""
-        raw = self._raw.get(ord(ch))
+        raw = self._raw.get(str(ord(ch)))
         return _strip_tone(raw.split(",", 1)[0]) if raw else None
 
     def key(self, word: str) -> tuple[str, ...] | None:
