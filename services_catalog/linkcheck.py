@@ -1,31 +1,77 @@
-"""Links that may reach a resident: only those on the catalogue's allowlist."""
+"""Links that may reach a resident: only those on the catalogue's allowlist.
+
+One pattern finds every link, for the validator and for every renderer alike: a URL with any
+scheme, or a bare host name whose last label is letters (vip333.co, evil.ru, bit.ly/abc).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-# http(s) URLs, www.-prefixed hosts, and bare host names with a common top-level domain.
-URL_PATTERN = re.compile(
-    r"(?i)\b(?:https?://[^\s<>\"'，。）)]+|www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>\"'，。）)]*"
-    r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|co|cc|io|top|vip|xyz|info|me|tv)\b[^\s<>\"'，。）)]*)"
+_STOP = r"[^\s<>\"'，。；：、）)\]}]"
+LINK_PATTERN = re.compile(
+    r"(?i)(?:\b[a-z][a-z0-9+.-]*://(?P<host>[^\s/:?#<>\"'，。；）)\]}]+)" + _STOP + "*"
+    r"|(?<![A-Za-z0-9@.-])(?P<bare>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![A-Za-z0-9-])"
+    r"(?:[/?#]" + _STOP + "*)?)"
 )
 
 
-_TLDS = "cn|com|net|org|gov|edu|co|cc|info|top|xyz|vip|io|me|app|site|online|club|shop|tv|biz|ltd|asia|hk"
-_SCHEME_URL = re.compile(r"https?://([^/\s:?#'\"<>{}，。；）)]+)", re.IGNORECASE)
-_BARE_DOMAIN = re.compile(
-    r"(?<![A-Za-z0-9@.-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r"))"
-    r"(?![A-Za-z0-9-])",
-    re.IGNORECASE,
+# A bare "name.csv" is a file, not a web site.
+_FILE_EXTENSIONS = frozenset(
+    {
+        "csv",
+        "json",
+        "txt",
+        "yaml",
+        "yml",
+        "xls",
+        "xlsx",
+        "pdf",
+        "doc",
+        "docx",
+        "zip",
+        "gz",
+        "tar",
+        "rar",
+        "py",
+        "md",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "html",
+        "htm",
+        "js",
+        "css",
+        "tsv",
+        "xml",
+    }
 )
+
+
+def _host(match: re.Match[str]) -> str:
+    return (match.group("host") or match.group("bare") or "").lower().strip(".")
+
+
+def _links(text: str) -> list[re.Match[str]]:
+    return [m for m in LINK_PATTERN.finditer(text) if _is_link(m)]
+
+
+def _is_link(match: re.Match[str]) -> bool:
+    bare = match.group("bare")
+    return not (bare and bare.rsplit(".", 1)[-1].lower() in _FILE_EXTENSIONS)
 
 
 def domains_in(text: str) -> list[str]:
-    """Every web domain mentioned in `text` (with or without http://), lower-cased, in order."""
-    found = [m.group(1) for m in _SCHEME_URL.finditer(text)]
-    found += [m.group(1) for m in _BARE_DOMAIN.finditer(text)]
-    return list(dict.fromkeys(d.lower().strip(".") for d in found))
+    """Every web domain mentioned in `text` (with or without a scheme), lower-cased, in order."""
+    return list(dict.fromkeys(_host(m) for m in _links(text)))
+
+
+def find_links(text: str) -> list[str]:
+    """Every link-like stretch of `text`, as written."""
+    return [m.group(0) for m in _links(text)]
 
 
 def domain_allowed(domain: str, allowlist: Iterable[str]) -> bool:
@@ -35,10 +81,9 @@ def domain_allowed(domain: str, allowlist: Iterable[str]) -> bool:
 
 
 def host_of(url: str) -> str:
-    """The lower-case host name of a URL or bare domain."""
-    rest = re.sub(r"(?i)^https?://", "", url)
-    host = re.split(r"[/:?#]", rest, maxsplit=1)[0]
-    return host.lower().rstrip(".")
+    """The lower-case host name of a URL or bare domain ("" when it has none)."""
+    links = _links(url)
+    return _host(links[0]) if links else ""
 
 
 def allowed(url: str, domains: Iterable[str]) -> bool:
@@ -46,12 +91,9 @@ def allowed(url: str, domains: Iterable[str]) -> bool:
     return domain_allowed(host_of(url), domains)
 
 
-def find_links(text: str) -> list[str]:
-    """Every URL-like stretch of `text`."""
-    return URL_PATTERN.findall(text)
-
-
 def strip_disallowed_links(text: str, domains: Iterable[str]) -> str:
     """`text` with every link whose domain is not allowed removed."""
     allow = list(domains)
-    return URL_PATTERN.sub(lambda m: m.group(0) if allowed(m.group(0), allow) else "", text)
+    return LINK_PATTERN.sub(
+        lambda m: m.group(0) if not _is_link(m) or domain_allowed(_host(m), allow) else "", text
+    )

@@ -91,6 +91,7 @@ RECORD_MODELS: dict[str, type[Strict]] = {
 }
 
 # Files the catalogue cannot work without.
+EMERGENCY_NUMBERS: tuple[str, ...] = ("120", "119", "110")
 REQUIRED_KEYS: tuple[str, ...] = ("towns", "services", "hotlines", "vocabulary", "allowlist")
 
 INDICATOR_ROWS = 20  # the plan's indicator table has 20 rows
@@ -381,7 +382,19 @@ class _Reader:
                         f"'{topic}' is neither a facility kind nor a service id",
                         warning=True,
                     )
+        if has_hotlines:
+            # Emergencies are answered with these numbers first: a catalogue without them is unsafe.
+            for number in EMERGENCY_NUMBERS:
+                if number not in hotlines:
+                    self.folder_problem(
+                        "hotlines", f"the emergency number {number} is missing from the hotlines"
+                    )
         if vocab := self.singles.get("vocabulary"):
+            for topic, em in vocab.model.emergency.items():
+                if has_hotlines and em.number not in hotlines:
+                    self.at(
+                        vocab, ("emergency", topic, "number"), f"'{em.number}' is not in the hotlines file"
+                    )
             for kind in vocab.model.kinds:
                 if kind not in KIND_IDS:
                     self.at(vocab, ("kinds", kind), f"unknown kind '{kind}'{_did_you_mean(kind, KIND_IDS)}")

@@ -60,7 +60,7 @@ def test_the_valid_mini_catalogue_loads_with_every_record() -> None:
     assert list(catalog.towns) == ["朱家角镇", "金泽镇"]
     assert list(catalog.facilities) == ["clinic-zhujiajiao", "clinic-jinze", "library-zhujiajiao"]
     assert list(catalog.services) == ["family_doctor", "library_card"]
-    assert set(catalog.hotlines) == {"12345", "12320"}
+    assert set(catalog.hotlines) == {"12345", "12320", "120", "119", "110"}
     assert catalog.allowlist.domains == ["gov.cn", "sh.gov.cn"]
     assert catalog.source == VALID_CATALOG
 
