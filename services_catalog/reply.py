@@ -95,6 +95,8 @@ def _hotline_number(answer: Answer) -> str:
 def _compose(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:
     t = loc.t
     if a.intent == "emergency":
+        if not a.emergency:  # cannot happen with a valid catalogue; the numbers come first anyway
+            return [t(lang, "core.emergency.fallback"), t(lang, "core.emergency.say_where")]
         first, *others = a.emergency
         name = first.name_en if lang == "en" else first.name
         lines = [t(lang, "core.emergency.first", number=first.number, name=name)]
