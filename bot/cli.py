@@ -9,6 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.settings import Settings
 from services_catalog.errors import CatalogError
 
@@ -74,11 +78,23 @@ def main(
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        fields = ", ".join(str(e["loc"][0]).upper() for e in err.errors() if e["loc"])
+        print(f"doorstep: invalid setting in the environment: {fields}", file=sys.stderr)
+        return 2
     try:
         return _dispatch(args, settings, stdin, stdout)
     except CatalogError as err:
         print(str(err), file=sys.stderr)
+        return 1
+    except SQLAlchemyError as err:
+        print(
+            f"doorstep: cannot use the store at DATABASE_URL ({_redacted(settings.database_url)}): "
+            f"{type(err).__name__}: {str(err).splitlines()[0][:200]}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
@@ -105,6 +121,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
         case "users":
             return commands.users(settings, args, stdin, stdout)
     raise AssertionError(args.command)
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as the error says it is
+        return "<unparsable>"
 
 
 def print_json(data: object, stdout: TextIO) -> None:

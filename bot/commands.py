@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -33,10 +34,10 @@ def _live(settings: Settings, *, with_store: bool = True):  # type: ignore[no-un
 
 
 def run_chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    """The terminal conversation."""
+    """The terminal conversation. It keeps nothing: no store is opened."""
     from bot.console import Console
 
-    live, _ = _live(settings)
+    live, _ = _live(settings, with_store=False)
     return Console(live, stdin=stdin, stdout=stdout).run()
 
 
@@ -132,7 +133,12 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
 def _parse_at(value: Any) -> dt.datetime | None:
     if value in (None, ""):
         return None
-    return dt.datetime.fromisoformat(str(value))
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(
+            f"at must be an ISO 8601 date-time such as 2026-10-01T10:00, not {value!r}"
+        ) from None
 
 
 def _question(raw: dict[str, Any], *, default_limit: int = 3) -> Question:
@@ -149,11 +155,18 @@ def _question(raw: dict[str, Any], *, default_limit: int = 3) -> Question:
     lat, lon = raw.get("lat"), raw.get("lon")
     if (lat is None) != (lon is None):
         raise ValueError("give both lat and lon, or neither")
-    limit = int(raw.get("limit") or default_limit)
+    if lat is not None and lon is not None:
+        lat, lon = float(lat), float(lon)
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValueError("lat must be a number from -90 to 90 and lon from -180 to 180")
+    limit_value = float(raw.get("limit") or default_limit)
+    if not math.isfinite(limit_value) or limit_value < 1:
+        raise ValueError("limit must be a whole number of 1 or more")
+    limit = int(min(limit_value, MAX_LIMIT))
     return Question(
         text=text,
-        lat=None if lat is None else float(lat),
-        lon=None if lon is None else float(lon),
+        lat=lat,
+        lon=lon,
         crs=crs,
         lang=lang,
         at=_parse_at(raw.get("at")),
@@ -200,6 +213,9 @@ def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
     except OSError as err:
         print(f"doorstep ask --batch: cannot read {path}: {err.strerror}", file=sys.stderr)
         return 2
+    except UnicodeDecodeError as err:
+        print(f"doorstep ask --batch: {path} is not UTF-8 text (byte {err.start})", file=sys.stderr)
+        return 2
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -208,7 +224,7 @@ def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
             if not isinstance(raw, dict):
                 raise ValueError("each line must be a JSON object")
             out = finder.answer(_question(raw)).to_json()
-        except (ValueError, TypeError) as err:
+        except (ValueError, TypeError, OverflowError) as err:
             out = {"error": f"line {number}: {err}", "intent": None, "results": [], "reply": ""}
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     return 0

@@ -9,6 +9,7 @@ catalogue; `answer()` only reads.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -228,7 +229,7 @@ class Finder:
 
     def _locate(self, q: Question, text_place: Where | None) -> Where:
         """Where the person is: coordinates, then a place in the text, then what is known."""
-        if q.lat is not None and q.lon is not None:
+        if q.lat is not None and q.lon is not None and _valid_point(q.lat, q.lon):
             lat, lon = gcj02_to_wgs84(q.lat, q.lon) if q.crs == "gcj02" else (q.lat, q.lon)
             town = text_place.town if text_place else None
             return Where(lat, lon, "coordinates", None, town, outside_qingpu=not in_qingpu(lat, lon))
@@ -238,7 +239,7 @@ class Finder:
             placed = self.resolve_place(q.place)
             if placed is not None:
                 return placed
-        if q.known.lat is not None and q.known.lon is not None:
+        if q.known.lat is not None and q.known.lon is not None and _valid_point(q.known.lat, q.known.lon):
             return Where(
                 q.known.lat, q.known.lon, "coordinates", None, None, not in_qingpu(q.known.lat, q.known.lon)
             )
@@ -422,6 +423,11 @@ def _asks_about_plan(r: Reading) -> bool:
         plan_terms
         & {"规划", "十四五", "十四五规划", "指标", "规划目标", "plan", "indicator", "five-year plan"}
     )
+
+
+def _valid_point(lat: float, lon: float) -> bool:
+    """A position on Earth (a NaN or 999 from a caller is ignored, not measured from)."""
+    return math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
 
 
 def _bigrams(text: str) -> set[str]:

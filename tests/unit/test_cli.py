@@ -123,3 +123,51 @@ def test_users_add_refuses_a_short_password() -> None:
     assert code == 0 and "wang" in saved
     code, token = run("users", "token", "wang")
     assert code == 0 and len(token.strip()) >= 20
+
+
+def test_the_terminal_chat_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No store is opened: even a DATABASE_URL that cannot work does not matter to the chat."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.sqlite3'}")
+    code, out = run("chat", stdin="今天天气怎么样\n/quit\n")
+    assert code == 0 and "12345" in out
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--lat", "nan", "--lon", "121"],
+        ["--lat", "999", "--lon", "999"],
+        ["--lat", "31.1"],
+        ["--at", "garbage"],
+        ["--limit", "0"],
+    ],
+)
+def test_ask_refuses_bad_options_with_one_clear_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run("ask", "附近的图书馆", *argv)
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert err.startswith("doorstep ask: ") and len(err.strip().splitlines()) == 1
+
+
+def test_a_batch_survives_absurd_lines(tmp_path: Path) -> None:
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"text":"x","limit":1e400}\n{"text":"附近","lat":NaN,"lon":1}\n{"text":"你好"}\n')
+    code, out = run("ask", "--batch", str(batch))
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [("error" in a) for a in answers] == [True, True, False]
+
+
+def test_a_bad_setting_or_store_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_LOCATION_TTL_MINUTES", "two hours")
+    assert run("catalog", "stats")[0] == 2
+    assert "DOORSTEP_LOCATION_TTL_MINUTES" in capsys.readouterr().err
+    monkeypatch.delenv("DOORSTEP_LOCATION_TTL_MINUTES")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://someone:secret@127.0.0.1:1/none")
+    assert run("catalog", "reload")[0] == 1
+    err = capsys.readouterr().err
+    assert "secret" not in err and "Traceback" not in err and err.startswith("doorstep: cannot use the store")
