@@ -139,6 +139,11 @@ class ChinaCalendar:
         try:
             is_holiday, english = chinese_calendar.get_holiday_detail(day)
         except NotImplementedError:  # a year chinese-calendar has no data for (2027 as of 1.11)
+            # The law fixes some holidays by date every year; those are holidays whatever the
+            # State Council's schedule adds. The rest of the year stays "not yet published".
+            statutory = _STATUTORY_DATES.get((day.month, day.day))
+            if statutory is not None:
+                return _DayInfo(DayType.holiday, False, statutory)
             return _DayInfo(DayType.weekend if weekend else DayType.workday, False, None)
         name = _HOLIDAY_NAMES_ZH.get(english, english) if english else None
         if is_holiday:
@@ -147,6 +152,18 @@ class ChinaCalendar:
                 return _DayInfo(DayType.holiday, True, name)
             return _DayInfo(DayType.weekend, True, None)
         return _DayInfo(DayType.adjusted_workday if weekend else DayType.workday, True, name)
+
+
+# Public holidays fixed by date in 《全国年节及纪念日放假办法》 (as amended in 2024): New Year's
+# Day, 1-2 May, 1-3 October. Lunar-calendar holidays move and are left to the published schedule.
+_STATUTORY_DATES: dict[tuple[int, int], str] = {
+    (1, 1): "元旦",
+    (5, 1): "劳动节",
+    (5, 2): "劳动节",
+    (10, 1): "国庆节",
+    (10, 2): "国庆节",
+    (10, 3): "国庆节",
+}
 
 
 def _library_holiday_name(day: dt.date) -> str | None:

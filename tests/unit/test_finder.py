@@ -304,3 +304,11 @@ def test_a_plan_row_can_be_asked_for_by_its_number(finder: Finder) -> None:
 def test_a_question_after_a_long_run_of_filler_is_still_read(finder: Finder) -> None:
     a = finder.answer(Question(text="嗯" * 800 + "白鹤镇社区卫生服务中心电话多少"))
     assert (a.kind, a.town) == ("clinic", "白鹤镇")
+
+
+def test_a_year_without_a_published_schedule_still_knows_the_fixed_holidays(finder: Finder) -> None:
+    """2027-10-01 is National Day by law; the answer is closed, and says the schedule is unpublished."""
+    a = finder.answer(Question(text="朱家角社区事务受理服务中心开吗", at=dt.datetime(2027, 10, 1, 10, 0)))
+    top = a.results[0]
+    assert top.open_now is False and not top.calendar_known
+    assert "2027年节假日安排尚未公布" in a.reply
