@@ -63,9 +63,16 @@ def test_calendar_names_holidays_in_chinese() -> None:
 
 
 def test_calendar_falls_back_to_weekdays_for_a_year_it_does_not_know() -> None:
-    assert not CALENDAR.is_known(dt.date(2027, 1, 1))
-    assert CALENDAR.day_type(dt.date(2027, 1, 1)) is DayType.workday  # a Friday
-    assert CALENDAR.day_type(dt.date(2027, 1, 2)) is DayType.weekend
+    assert not CALENDAR.is_known(dt.date(2027, 1, 8))
+    assert CALENDAR.day_type(dt.date(2027, 1, 8)) is DayType.workday  # a Friday
+    assert CALENDAR.day_type(dt.date(2027, 1, 9)) is DayType.weekend
+
+
+def test_holidays_fixed_by_date_in_law_hold_in_a_year_not_yet_published() -> None:
+    """New Year's Day, 1-2 May and 1-3 October are public holidays every year."""
+    for day in (dt.date(2027, 1, 1), dt.date(2027, 5, 2), dt.date(2027, 10, 3)):
+        assert CALENDAR.day_type(day) is DayType.holiday
+        assert not CALENDAR.is_known(day)
 
 
 def test_catalogue_overrides_beat_chinese_calendar() -> None:
@@ -151,14 +158,14 @@ def test_an_override_holiday_closes_the_office() -> None:
 
 
 def test_a_year_without_a_published_schedule_is_flagged_but_still_answered() -> None:
-    state = hours().state_at(at("2027-01-01 10:00"))
+    state = hours().state_at(at("2027-01-08 10:00"))
     assert state.calendar_known is False
     assert state.open_now is True  # weekly hours of a Friday, flagged as unconfirmed by the calendar
 
 
 def test_next_opening_in_an_unknown_year_flags_the_calendar() -> None:
     state = hours().state_at(at("2026-12-31 18:00"))
-    assert state.next_open == at("2027-01-01 09:00")
+    assert state.next_open == at("2027-01-04 09:00")  # 1 January is a holiday by law
     assert state.calendar_known is False
 
 
