@@ -87,7 +87,8 @@ def p(values: list[float], q: float) -> float:
 
 
 def generated_catalog(base: Catalog, n: int, seed: int = 7) -> Catalog:
-    """`base` with its facilities copied, jittered across Qingpu, to `n` facilities."""
+    """`base` with its facilities copied to `n`, jittered across Qingpu, each with a name and an
+    alias of its own, so the vocabulary grows with the catalogue as a real one would."""
     rng = random.Random(seed)
     originals = list(base.facilities.values())
     facilities = {}
@@ -97,7 +98,10 @@ def generated_catalog(base: Catalog, n: int, seed: int = 7) -> Catalog:
             update={"lat": 30.98 + rng.random() * 0.30, "lon": 120.88 + rng.random() * 0.42}
         )
         fid = f"{f.id}-g{i}"
-        facilities[fid] = f.model_copy(update={"id": fid, "point": point, "aliases": []})
+        name = f"{f.name}第{i}分点"
+        facilities[fid] = f.model_copy(
+            update={"id": fid, "name": name, "point": point, "aliases": [f"{i}号服务点"]}
+        )
     return dataclasses.replace(base, facilities=facilities)
 
 

@@ -98,6 +98,8 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
     match args.catalog_command:
         case "validate" | "reload":
             folder = args.folder or settings.doorstep_catalog
+            if args.catalog_command == "reload":
+                folder = folder.resolve()  # other processes read it from the store, from elsewhere
             found, problems = check_catalog(folder)
             for p in problems:
                 stdout.write(f"{p}\n")

@@ -324,7 +324,8 @@ class Finder:
         """
         first_ids = list(dict.fromkeys(named))
         if town:
-            first_ids += [f.id for f in self._by_kind_town.get((kind, town), []) if f.id not in first_ids]
+            seen = set(first_ids)
+            first_ids += [f.id for f in self._by_kind_town.get((kind, town), []) if f.id not in seen]
         first = [self.catalog.facilities[i] for i in first_ids]
         missing = max(0, wanted - len(first))
         if where.lat is not None and where.lon is not None:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from services_catalog import feedback, store
 from services_catalog.answer import Answer, Question
-from services_catalog.errors import CatalogValidationError, Problem
+from services_catalog.errors import CatalogError, Problem
 from services_catalog.finder import Finder
 from services_catalog.loader import check_catalog, load_catalog
 
@@ -33,11 +33,11 @@ class LiveFinder:
 
     def __init__(self, folder: Path, *, engine: Engine | None = None) -> None:
         """Load `folder` (raises `CatalogValidationError` when it has errors) and build the Finder."""
-        self.folder = folder
+        self.folder = folder.resolve()
         self.engine = engine
         self._lock = threading.Lock()
         self._last_poll = time.monotonic()
-        catalog = load_catalog(folder)
+        catalog = load_catalog(self.folder)
         self._finder = Finder(catalog)
         self.version: int | None = store.import_catalog(catalog, engine=engine) if engine else None
         self.last_attempt: dt.datetime = catalog.loaded_at
@@ -85,15 +85,20 @@ class LiveFinder:
         if now - self._last_poll < min_interval:
             return False
         self._last_poll = now
-        current = store.stored_version(engine=self.engine)
-        if current is None or current == self.version:
+        meta = store.stored_meta(engine=self.engine)
+        if meta is None or meta.version == self.version:
             return False
+        # Serve what was imported: `doorstep catalog reload DIR` may have named another folder.
+        folder = Path(meta.source)
         try:
-            finder = Finder(load_catalog(self.folder))
-        except CatalogValidationError as err:
-            self.last_problems = list(err.problems)
+            finder = Finder(load_catalog(folder))
+        except CatalogError as err:
+            self.last_problems = list(getattr(err, "problems", []))
+            log.warning("the catalogue imported as version %s cannot be loaded from %s", meta.version, folder)
+            self.version = meta.version  # do not retry on every call; staff see last_problems
             return False
         with self._lock:
             self._finder = finder
-            self.version = current
+            self.folder = folder
+            self.version = meta.version
         return True

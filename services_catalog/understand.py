@@ -149,6 +149,7 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _NOISE = re.compile(r"[^\w\s.,%+-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+_TYPO_STRETCH = 24  # characters of an unmatched stretch searched for typos
 _HAS_WORD = re.compile(r"\w")
 _REPEATED_CHAR = re.compile(r"(.)\1{3,}")
 _REPEATED_PHRASE = re.compile(r"(.{2,16}?)(?:\1){2,}")
@@ -231,12 +232,13 @@ class Understanding:
         # Every beginning of a term: joining tokens stops as soon as no term could begin so.
         self._prefixes = {term[:k] for term in self.lookup for k in range(1, len(term) + 1)}
         self._tokenizer = self._build_tokenizer()
-        # Terms by length, for typo matching of same-length stretches (Chinese only).
-        by_len: dict[int, list[str]] = defaultdict(list)
+        # Terms by length and first character, for typo matching of same-length stretches
+        # (Chinese only; a typo keeps the first character, so each lookup scans one small bucket).
+        by_len: dict[tuple[int, str], list[str]] = defaultdict(list)
         for term, meanings in self.lookup.items():
             if not term.isascii() and 3 <= len(term) <= 8 and self._fuzzy_worthy(meanings):
-                by_len[len(term)].append(term)
-        self._fuzzy_terms = {n: sorted(terms) for n, terms in by_len.items()}
+                by_len[(len(term), term[0])].append(term)
+        self._fuzzy_terms = {key: sorted(terms) for key, terms in by_len.items()}
         self._fuzzy_ascii = sorted(
             t
             for t, meanings in self.lookup.items()
@@ -436,7 +438,8 @@ class Understanding:
             j = i
             while j < len(tokens) and not taken[j] and not tokens[j].isascii():
                 j += 1
-            hits.extend(self._typos_in("".join(tokens[i:j]), i, j))
+            # A typo sits in a short stretch; a long run of unknown text is not worth guessing at.
+            hits.extend(self._typos_in("".join(tokens[i:j])[:_TYPO_STRETCH], i, j))
             i = j
         return hits
 
@@ -455,15 +458,13 @@ class Understanding:
                         used[k] = True
                     found.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
         for size in range(min(8, len(stretch)), 2, -1):
-            choices = self._fuzzy_terms.get(size)
-            if not choices:
-                continue
             cutoff = 66.0 if size == 3 else 74.0
             for pos in range(len(stretch) - size + 1):
                 if any(used[pos : pos + size]):
                     continue
                 gram = stretch[pos : pos + size]
-                if not _CJK.search(gram[0]) or not _CJK.search(gram[-1]):
+                choices = self._fuzzy_terms.get((size, gram[0]))
+                if not choices or not _CJK.search(gram[-1]):
                     continue
                 best = process.extractOne(gram, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
                 if best is None:

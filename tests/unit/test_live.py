@@ -53,3 +53,19 @@ def test_a_reload_from_another_process_is_picked_up(tmp_path: Path, any_engine: 
     assert live.reload_if_changed()
     answer = live.answer(Question(text="朱家角有没有图书馆"))
     assert answer.results[0].facility.name == "朱家角镇图书馆（新馆）"
+
+
+def test_a_reload_of_another_folder_is_served_from_that_folder(tmp_path: Path, any_engine: Engine) -> None:
+    """What the store says is live is what every running process serves."""
+    folder = _copy(tmp_path)
+    live = LiveFinder(folder, engine=any_engine)
+    other = tmp_path / "other"
+    shutil.copytree(folder, other)
+    _rename_zhujiajiao_library(other, "朱家角图书馆（另一目录）")
+    store.import_catalog(load_catalog(other), engine=any_engine)
+    assert live.reload_if_changed()
+    assert live.folder == other
+    assert (
+        live.answer(Question(text="朱家角有没有图书馆")).results[0].facility.name
+        == "朱家角图书馆（另一目录）"
+    )
