@@ -232,7 +232,24 @@ class _Reader:
                 raise CatalogFileError(f"{path}: cannot be read ({exc.strerror})") from exc
             self.read_file(rel, text)
 
+    def has_alias(self, rel: str, text: str) -> bool:
+        """Refuse YAML anchors and aliases (& and *): staff never need them, and nested ones can
+        expand a small file into gigabytes."""
+        try:
+            for event in yaml.parse(text, Loader=_Loader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    line = event.start_mark.line + 1
+                    self.error(
+                        rel, line, "yaml", "anchors and aliases (& and *) are not allowed in the catalogue"
+                    )
+                    return True
+        except yaml.YAMLError:
+            return False  # the syntax error is reported, with its line, when the file is read
+        return False
+
     def read_file(self, rel: str, text: str) -> None:
+        if self.has_alias(rel, text):
+            return
         loader = _Loader(text)
         try:
             node = loader.get_single_node()

@@ -67,3 +67,18 @@ def test_a_catalogue_without_the_emergency_numbers_is_refused(tmp_path: Path) ->
     assert [str(p).split(": ", 1)[1] for p in problems if p.severity == "error"] == [
         "hotlines: the emergency number 119 is missing from the hotlines"
     ]
+
+
+def test_yaml_anchors_and_aliases_are_refused_at_their_line(tmp_path: Path) -> None:
+    """Nested aliases can blow a few lines up into gigabytes; staff never need them."""
+    import shutil
+
+    folder = tmp_path / "catalog"
+    shutil.copytree(VALID_CATALOG, folder)
+    bomb = "".join(f"b{i}: &b{i} [*b{i - 1}, *b{i - 1}, *b{i - 1}, *b{i - 1}]\n" for i in range(1, 10))
+    (folder / "bomb.yaml").write_text("a0: &b0 [x, x]\n" + bomb, encoding="utf-8")
+    catalog, problems = check_catalog(folder)
+    assert catalog is None
+    assert [f"{p.file}:{p.line}: {p.field}" for p in problems if p.severity == "error"] == [
+        "bomb.yaml:1: yaml"
+    ]
