@@ -3,6 +3,9 @@
 updates ─► gate (group -1: edited, group chatter, per-user limit)
         ─► commands / text / location / media / buttons (handlers/)
         ─► LiveFinder.answer() ─► handlers/render.py ─► Bot API
+
+From start to shutdown a background task (handlers/housekeeping.py) deletes expired user state
+and picks up a newly imported catalogue, in worker threads.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from telegram.request import BaseRequest
 
 from bot.settings import Settings
 from bot.state import create_state_tables
+from handlers import housekeeping
 from handlers.callbacks import on_button
 from handlers.commands import cmd_help, cmd_hotline, cmd_lang, cmd_start
 from handlers.context import BotContext, BotData, Core, Services
@@ -120,6 +124,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .rate_limiter(AIORateLimiter(max_retries=SEND_RETRIES))
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request)
@@ -152,8 +157,10 @@ def build_application(
 
 
 async def _post_init(application: DoorstepApplication) -> None:
-    """Publish the command menu in both languages; a failure here must not stop the bot."""
-    render = BotContext.services_of(application).render
+    """Start the housekeeping task, and publish the command menu (a failure there must not stop the bot)."""
+    services = BotContext.services_of(application)
+    housekeeping.start(services)
+    render = services.render
     try:
         for lang, code in (("zh", None), ("en", "en")):
             commands = [
@@ -163,6 +170,11 @@ async def _post_init(application: DoorstepApplication) -> None:
             await application.bot.set_my_commands(commands, language_code=code)
     except TelegramError as err:
         log.warning("could not set the command menu: %s", type(err).__name__)
+
+
+async def _post_shutdown(application: DoorstepApplication) -> None:
+    """Stop the housekeeping task."""
+    await housekeeping.stop(BotContext.services_of(application))
 
 
 async def _check_token(settings: Settings) -> str | None:

@@ -1,9 +1,10 @@
 """What the bot remembers about one Telegram user, kept in the store (never in process memory).
 
 Two bot instances behind one webhook, or one bot after a restart, read the same rows. Nothing
-here is kept longer than it is useful: a shared location and a named town expire after the
-configured time (2 hours by default) and are deleted the next time the row is read; a question
-waiting for a location expires after `PENDING_TTL`.
+here is kept longer than it is useful: a shared location, a named town and the last question
+expire after the configured time (2 hours by default), a question waiting for a location after
+`PENDING_TTL`. Expired parts are left out when a row is read, and `purge_expired` (run by the bot
+at start-up and every few minutes) deletes them for every user, including users who never return.
 
 Locations are rounded to 3 decimals (about 100 m) before they are stored.
 """
@@ -13,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import BigInteger, ColumnElement, Engine, and_, or_
+from sqlalchemy.orm import Mapped
+from sqlmodel import Field, Session, SQLModel, col, delete, update
 
 # A question waiting for a location is forgotten after this long.
 PENDING_TTL = dt.timedelta(minutes=30)
@@ -232,3 +234,69 @@ def remember_answer(
     row.updated = now
     session.add(row)
     session.commit()
+
+
+def _older_than(at: Mapped[dt.datetime | None], cutoff: dt.datetime) -> ColumnElement[bool]:
+    # A value without its time counts as expired, as `_expired` treats it.
+    return or_(at.is_(None), at < cutoff)
+
+
+def purge_expired(*, session: Session, location_ttl: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Forget every user's expired location, town, waiting question and last question.
+
+    One UPDATE per kind over the whole table (no row is read into Python), then one DELETE of
+    the rows left with nothing in them. Returns how many pieces of state were forgotten (a
+    location, a town, a waiting question and a last question count one each).
+    """
+    now = now or utcnow()
+    kept = now - location_ttl
+    kinds = [
+        (
+            or_(
+                col(ChatUser.lat).is_not(None),
+                col(ChatUser.lon).is_not(None),
+                col(ChatUser.located_at).is_not(None),
+            ),
+            _older_than(col(ChatUser.located_at), kept),
+            {"lat": None, "lon": None, "located_at": None},
+        ),
+        (
+            or_(col(ChatUser.town).is_not(None), col(ChatUser.town_at).is_not(None)),
+            _older_than(col(ChatUser.town_at), kept),
+            {"town": None, "town_at": None},
+        ),
+        (
+            or_(col(ChatUser.pending_text).is_not(None), col(ChatUser.pending_at).is_not(None)),
+            _older_than(col(ChatUser.pending_at), now - PENDING_TTL),
+            {"pending_text": None, "pending_kind": None, "pending_at": None},
+        ),
+        (
+            or_(col(ChatUser.last_text).is_not(None), col(ChatUser.last_at).is_not(None)),
+            _older_than(col(ChatUser.last_at), kept),
+            {
+                "last_text": None,
+                "last_kind": None,
+                "last_service": None,
+                "last_facility_id": None,
+                "last_at": None,
+            },
+        ),
+    ]
+    forgotten = 0
+    for present, expired, cleared in kinds:
+        # `updated` stays: it says when the user last changed something (see the DELETE below).
+        result = session.exec(update(ChatUser).where(and_(present, expired)).values(**cleared))
+        forgotten += int(result.rowcount or 0)
+    # A row left with nothing in it (no language chosen) says only that the user once wrote; it
+    # goes once untouched for as long as a location is kept (a row being written is not deleted).
+    empty = [
+        col(ChatUser.updated) < kept,
+        col(ChatUser.lang).is_(None),
+        col(ChatUser.lat).is_(None),
+        col(ChatUser.town).is_(None),
+        col(ChatUser.pending_text).is_(None),
+        col(ChatUser.last_text).is_(None),
+    ]
+    session.exec(delete(ChatUser).where(and_(*empty)))
+    session.commit()
+    return forgotten

@@ -6,10 +6,9 @@ read `context.live`, `context.render`, `context.session()` instead of casting di
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -22,10 +21,10 @@ from handlers.render import Renderer
 from services_catalog.answer import Answer, Question
 from services_catalog.catalog import Catalog
 
-log = logging.getLogger(__name__)
-
-# How often the catalogue version in the store is checked for a reload by another process.
-RELOAD_CHECK_SECONDS = 30.0
+# How often the store is asked whether another process imported a newer catalogue, in seconds.
+RELOAD_EVERY = 30.0
+# How often expired user state and old unanswered questions are deleted, in seconds.
+PURGE_EVERY = 600.0
 
 
 class HasCatalog(Protocol):
@@ -55,7 +54,9 @@ class Services:
     engine: Engine
     render: Renderer
     limit: SlidingWindowLimit
-    last_reload_check: float = field(default_factory=time.monotonic)
+    reload_every: float = RELOAD_EVERY
+    purge_every: float = PURGE_EVERY
+    housekeeping: asyncio.Task[None] | None = None  # handlers/housekeeping.py, while the bot runs
 
 
 class BotData:
@@ -112,15 +113,3 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
     def session(self) -> Session:
         """A new store session (use as a context manager)."""
         return Session(self.services.engine)
-
-    def reload_catalog_if_due(self) -> None:
-        """Pick up a catalogue imported by another process, checking the store at most every 30 s."""
-        now = time.monotonic()
-        if now - self.services.last_reload_check < RELOAD_CHECK_SECONDS:
-            return
-        self.services.last_reload_check = now
-        try:
-            if self.live.reload_if_changed():
-                log.info("catalogue reloaded")
-        except Exception:  # an answer from the current catalogue beats no answer
-            log.warning("could not check for a newer catalogue", exc_info=True)

@@ -34,7 +34,6 @@ async def on_text(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or message.text is None or user is None:
         return
-    context.reload_catalog_if_due()
     text = without_mention(message.text, context.bot.username)
     if not text:
         lang = user_lang(load_state(update, context), user)

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,6 +255,8 @@ class ScriptedCore:
     questions: list[Question] = field(default_factory=list)
     override: Callable[[Question], Answer | None] | None = None
     reload_checks: int = 0
+    # Called (in a worker thread) on each check for a newer catalogue: the new one, or None.
+    newer_catalog: Callable[[], Catalog | None] | None = None
 
     @property
     def finder(self) -> FakeFinder:
@@ -261,7 +264,11 @@ class ScriptedCore:
 
     def reload_if_changed(self) -> bool:
         self.reload_checks += 1
-        return False
+        catalog = self.newer_catalog() if self.newer_catalog is not None else None
+        if catalog is None:
+            return False
+        self.catalog = catalog
+        return True
 
     def answer(self, question: Question) -> Answer:
         self.questions.append(question)
@@ -399,6 +406,18 @@ class BotHarness:
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return self.request.sent(method)
+
+    @asynccontextmanager
+    async def running(self, *, reload_every: float = 0.02, purge_every: float = 0.05) -> AsyncIterator[None]:
+        """The bot's start-up and shutdown hooks around the block, as `run_polling` calls them."""
+        services = self.app.bot_data.services
+        assert services is not None and self.app.post_init and self.app.post_shutdown
+        services.reload_every, services.purge_every = reload_every, purge_every
+        await self.app.post_init(self.app)
+        try:
+            yield
+        finally:
+            await self.app.post_shutdown(self.app)
 
     def last_text(self) -> str:
         return str(self.sent()[-1]["text"])

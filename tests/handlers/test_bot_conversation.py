@@ -336,14 +336,12 @@ async def test_an_error_is_logged_by_update_id_and_the_user_gets_12345(bot: BotH
     assert "update 1 failed: ValueError" in logged and "秘密" not in logged and "31.15" not in logged
 
 
-async def test_the_catalogue_reload_is_checked_from_the_text_path(bot: BotHarness) -> None:
-    """A text message checks for a newer catalogue, at most every 30 seconds."""
-    services = bot.app.bot_data.services
-    assert services is not None
-    services.last_reload_check -= 31
-    await bot.text("图书馆")
-    await bot.text("图书馆")
-    assert bot.core.reload_checks == 1
+async def test_messages_never_check_for_a_newer_catalogue(bot: BotHarness) -> None:
+    """Answering a message never asks the store about the catalogue: the background task does."""
+    for _ in range(5):
+        await bot.text("图书馆")
+    await bot.press("v:lib-district")
+    assert bot.core.reload_checks == 0 and len(bot.sent()) == 5
 
 
 async def test_results_without_location_use_the_town_header(bot: BotHarness) -> None:

@@ -1,0 +1,209 @@
+"""What the running bot does besides answering, and the last guards on what it sends.
+
+The background task (started by the Application's post_init, stopped by its post_shutdown, as
+`run_polling` calls them) forgets expired state of users who never come back and picks up a new
+catalogue off the event loop; buttons are answered even past the message limit; no foreign link
+reaches a chat; an emergency reply always has numbers in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from bot import state
+from bot.state import ChatUser
+from services_catalog.catalog import Catalog
+from services_catalog.db import make_engine
+from services_catalog.feedback import UnansweredQuestion
+from services_catalog.models import Facility
+from tests.handlers.conftest import BotHarness, make_catalog
+
+HOURS_AGO = state.utcnow() - dt.timedelta(hours=3)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait (without blocking the event loop) until `check()` holds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def row(bot: BotHarness, user_id: int) -> ChatUser | None:
+    with Session(bot.engine) as session:
+        return session.get(ChatUser, user_id)
+
+
+def remember_everything(bot: BotHarness, user_id: int, at: dt.datetime) -> None:
+    """A user who shared a location, named a town, left a question waiting and got an answer at `at`."""
+    with Session(bot.engine) as session:
+        state.remember_location(session=session, user_id=user_id, lat=31.15, lon=121.11, now=at)
+        state.remember_town(session=session, user_id=user_id, town="朱家角镇", now=at)
+        state.set_pending(session=session, user_id=user_id, text="附近的图书馆", kind="library", now=at)
+        state.remember_answer(
+            session=session,
+            user_id=user_id,
+            text="我的病历",
+            kind="clinic",
+            service=None,
+            facility_id="lib-xujing",
+            now=at,
+        )
+
+
+# Forgetting
+
+
+async def test_a_user_who_never_returns_is_forgotten_at_start_up(bot: BotHarness) -> None:
+    """Location, town and questions 3 hours old are deleted when the bot starts, without a message."""
+    remember_everything(bot, 7, HOURS_AGO)  # never writes again
+    remember_everything(bot, 8, HOURS_AGO)
+    remember_everything(bot, 9, state.utcnow())  # wrote a minute ago: kept
+    with Session(bot.engine) as session:
+        state.set_language(session=session, user_id=8, lang="en")
+    async with bot.running():
+        await eventually(lambda: row(bot, 7) is None)
+    chose_english = row(bot, 8)
+    assert chose_english is not None and chose_english.lang == "en"  # a choice, not an expiring fact
+    assert (chose_english.lat, chose_english.town, chose_english.pending_text, chose_english.last_text) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    recent = row(bot, 9)
+    assert recent is not None and (recent.lat, recent.town, recent.last_text) == (
+        31.15,
+        "朱家角镇",
+        "我的病历",
+    )
+    assert not bot.sent()
+
+
+async def test_expired_state_is_forgotten_while_the_bot_keeps_running(bot: BotHarness) -> None:
+    """A location that expires after start-up is deleted at the next periodic purge, not at the next read."""
+    async with bot.running(purge_every=0.05):
+        await asyncio.sleep(0.05)  # the start-up purge has run
+        remember_everything(bot, 11, HOURS_AGO)
+        assert row(bot, 11) is not None
+        await eventually(lambda: row(bot, 11) is None)
+
+
+async def test_old_unanswered_questions_are_deleted_by_the_running_bot(bot: BotHarness) -> None:
+    """Unanswered questions older than DOORSTEP_UNANSWERED_DAYS (90) go; recent ones stay for staff."""
+    with Session(bot.engine) as session:
+        session.add(
+            UnansweredQuestion(
+                text="旧问题", intent="out_of_scope", created=state.utcnow() - dt.timedelta(days=91)
+            )
+        )
+        session.add(UnansweredQuestion(text="新问题", intent="out_of_scope", created=state.utcnow()))
+        session.commit()
+
+    def texts() -> list[str]:
+        with Session(bot.engine) as session:
+            return sorted(q.text for q in session.exec(select(UnansweredQuestion)))
+
+    async with bot.running():
+        await eventually(lambda: texts() == ["新问题"])
+
+
+def test_purge_expired_clears_every_user_in_a_few_statements(tmp_path: Path) -> None:
+    """500 users are purged with one UPDATE per kind and one DELETE, not a query per user."""
+    engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    state.create_state_tables(engine)
+    ttl = dt.timedelta(hours=2)
+    with Session(engine) as session:
+        for user_id in range(500):
+            at = HOURS_AGO if user_id % 2 else state.utcnow()
+            session.add(
+                ChatUser(
+                    user_id=user_id,
+                    lang="en" if user_id % 4 == 1 else None,
+                    lat=31.15,
+                    lon=121.11,
+                    located_at=at,
+                    town="朱家角镇",
+                    town_at=at,
+                    pending_text="附近的图书馆",
+                    pending_at=at,
+                    last_text="图书馆",
+                    last_at=at,
+                    updated=at,
+                )
+            )
+        session.commit()
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with Session(engine) as session:
+        forgotten = state.purge_expired(session=session, location_ttl=ttl)
+    assert forgotten == 250 * 4
+    assert len([s for s in statements if s.lstrip().upper().startswith(("UPDATE", "DELETE"))]) == 5
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    with Session(engine) as session:
+        rows = list(session.exec(select(ChatUser)))
+        assert len(rows) == 250 + 125  # the recent ones, and the old ones who chose a language
+        assert all(r.lat is None and r.pending_text is None for r in rows if r.user_id % 2)
+        assert all(r.lat == 31.15 and r.last_text == "图书馆" for r in rows if not r.user_id % 2)
+        # A question waits only 30 minutes, whatever the location TTL.
+        assert (
+            state.purge_expired(
+                session=session, location_ttl=ttl, now=state.utcnow() + dt.timedelta(minutes=31)
+            )
+            == 250
+        )
+    engine.dispose()
+
+
+# The catalogue
+
+
+async def test_messages_are_answered_while_a_new_catalogue_is_being_built(bot: BotHarness) -> None:
+    """A slow catalogue rebuild runs off the event loop: residents are answered meanwhile."""
+    building, finish = threading.Event(), threading.Event()
+    newer = make_catalog(
+        facilities=[replace_name(make_catalog().facilities["lib-district"], "新青浦区图书馆")]
+    )
+
+    def slow_rebuild() -> Catalog | None:
+        building.set()
+        finish.wait(10)  # a Finder being built for seconds
+        return newer
+
+    bot.core.newer_catalog = slow_rebuild
+    async with bot.running():
+        await eventually(building.is_set)
+        await bot.location(31.15, 121.11)
+        await asyncio.wait_for(bot.text("附近的图书馆"), timeout=2)
+        assert "青浦区图书馆" in bot.last_text() and "新青浦区图书馆" not in bot.last_text()
+        finish.set()
+        await eventually(lambda: bot.core.catalog is newer)
+        bot.core.newer_catalog = None
+        await bot.text("附近的图书馆")
+        assert "新青浦区图书馆" in bot.last_text()
+
+
+async def test_the_catalogue_check_repeats_survives_failures_and_stops_at_shutdown(bot: BotHarness) -> None:
+    """The check runs every `reload_every` seconds even after one fails, and not after shutdown."""
+
+    def broken() -> Catalog | None:
+        raise OSError("store unreachable")
+
+    bot.core.newer_catalog = broken
+    async with bot.running(reload_every=0.01):
+        await eventually(lambda: bot.core.reload_checks >= 3)
+    checks = bot.core.reload_checks
+    await asyncio.sleep(0.1)
+    assert bot.core.reload_checks == checks
+
+
+def replace_name(facility: Facility, name: str) -> Facility:
+    return facility.model_copy(update={"name": name})
