@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sys
 from typing import Any
 from urllib.parse import urlsplit
@@ -203,7 +204,11 @@ def run_bot(
     port: int,
     secret_token: str | None,
 ) -> int:
-    """Run the bot until SIGINT/SIGTERM: long polling, or a webhook server when `webhook_url` is given."""
+    """Run the bot until SIGINT/SIGTERM: long polling, or a webhook server when `webhook_url` is given.
+
+    The webhook server accepts only requests carrying `secret_token` (Telegram sends it with each
+    update); without one a random secret is made for this run.
+    """
     if not _token(settings):
         print("doorstep bot: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
         return 2
@@ -216,6 +221,13 @@ def run_bot(
         print(f"doorstep bot: {problem}", file=sys.stderr)
         return 1
     application = build_application(settings, live, engine)
+    if webhook_url and not secret_token:
+        # Without a secret anyone who finds the URL could post updates in any user's name.
+        secret_token = secrets.token_urlsafe(32)
+        log.info(
+            "no --secret-token given: using a random webhook secret for this run "
+            "(give every instance behind one webhook the same --secret-token)"
+        )
     try:
         if webhook_url:
             application.run_webhook(

@@ -6,11 +6,15 @@ would reach a self-hosted Bot API server.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -262,46 +266,67 @@ def test_a_missing_token_is_one_clear_line(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_webhook_mode_takes_updates_with_the_secret_token(bot_api: FakeBotApi, tmp_path: Path) -> None:
-    """With --webhook-url the bot registers its webhook, answers posted updates, refuses a wrong secret."""
-    import json
-    import socket
-    import urllib.error
-    import urllib.request
-
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+def _post_update(hook: str, user_id: int, secret: str | None) -> int:
+    """POST a /start update to the bot's webhook as Telegram would; the HTTP status."""
+    body = json.dumps({"update_id": user_id, **text_update(user_id, "/start")}).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(hook, data=body, headers=headers)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as err:
+            return err.code
+        except urllib.error.URLError:  # the server is still starting
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_webhook_mode_takes_updates_with_the_secret_token(bot_api: FakeBotApi, tmp_path: Path) -> None:
+    """With --webhook-url the bot registers its webhook, answers posted updates, refuses a wrong secret."""
+    port = _free_port()
     hook = f"http://127.0.0.1:{port}/hook"
     args = ("--webhook-url", hook, "--listen", "127.0.0.1", "--port", str(port), "--secret-token", "s3cret")
     process = BotProcess(f"http://127.0.0.1:{_port(bot_api)}/bot", tmp_path, args=args)
     try:
         registered = bot_api.wait_for(lambda: bot_api.calls_of("setWebhook"), timeout=START_TIMEOUT)
         assert registered[0].params["url"] == hook and registered[0].params["secret_token"] == "s3cret"
-
-        def post(secret: str) -> int:
-            body = json.dumps({"update_id": 1, **text_update(701, "/start")}).encode()
-            request = urllib.request.Request(
-                hook,
-                data=body,
-                headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
-            )
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    with urllib.request.urlopen(request, timeout=5) as response:
-                        return int(response.status)
-                except urllib.error.HTTPError as err:
-                    return err.code
-                except urllib.error.URLError:  # the server is still starting
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-
-        assert post("wrong") == 403
-        assert post("s3cret") == 200
+        assert _post_update(hook, 701, "wrong") == 403
+        assert _post_update(hook, 701, "s3cret") == 200
         assert "家门口" in next_reply(bot_api, 701, 0)["text"]
     finally:
         code = process.stop()
     assert code == 0
     assert "Traceback" not in process.stderr()
+
+
+def test_webhook_mode_without_a_secret_makes_one(bot_api: FakeBotApi, tmp_path: Path) -> None:
+    """Without --secret-token the webhook still refuses strangers: a random secret, never logged."""
+    port = _free_port()
+    hook = f"http://127.0.0.1:{port}/hook"
+    args = ("--webhook-url", hook, "--listen", "127.0.0.1", "--port", str(port))
+    process = BotProcess(f"http://127.0.0.1:{_port(bot_api)}/bot", tmp_path, args=args)
+    try:
+        registered = bot_api.wait_for(lambda: bot_api.calls_of("setWebhook"), timeout=START_TIMEOUT)
+        secret = str(registered[0].params.get("secret_token") or "")
+        assert len(secret) >= 32
+        assert _post_update(hook, 702, None) == 403  # anyone who found the URL
+        assert _post_update(hook, 702, "guess") == 403
+        assert _post_update(hook, 702, secret) == 200  # Telegram, which was told the secret
+        assert "家门口" in next_reply(bot_api, 702, 0)["text"]
+    finally:
+        code = process.stop()
+    assert code == 0
+    err = process.stderr()
+    assert "random webhook secret" in err and secret not in err
+    assert "Traceback" not in err
