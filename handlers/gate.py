@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from telegram import Message, Update
 from telegram.constants import ChatType, MessageEntityType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotContext
 from handlers.ratelimit import Verdict
 from handlers.replies import load_state, send, user_lang
+
+log = logging.getLogger(__name__)
 
 
 def addressed_to_bot(message: Message, username: str | None, bot_id: int) -> bool:
@@ -50,10 +54,17 @@ async def gate(update: Update, context: BotContext) -> None:
     verdict = context.services.limit.check(user.id)
     if verdict is Verdict.ALLOW:
         return
-    if verdict is Verdict.NOTE:
+    query = update.callback_query
+    if query is not None:
+        # Every pressed button is answered, or the phone keeps spinning: the note once, then nothing.
+        note = None
+        if verdict is Verdict.NOTE:
+            note = context.render.t(user_lang(load_state(update, context), user), "rate_limited")
+        try:
+            await query.answer(note)
+        except TelegramError as err:  # e.g. the query is too old: nothing more to do for this user
+            log.info("update %s: could not answer a button: %s", update.update_id, type(err).__name__)
+    elif verdict is Verdict.NOTE:
         lang = user_lang(load_state(update, context), user)
-        if update.callback_query is not None:
-            await update.callback_query.answer(context.render.t(lang, "rate_limited"))
-        else:
-            await send(update, context, context.render.plain(lang, "rate_limited"))
+        await send(update, context, context.render.plain(lang, "rate_limited"))
     raise ApplicationHandlerStop

@@ -207,3 +207,19 @@ async def test_the_catalogue_check_repeats_survives_failures_and_stops_at_shutdo
 
 def replace_name(facility: Facility, name: str) -> Facility:
     return facility.model_copy(update={"name": name})
+
+
+# Buttons past the limit
+
+
+async def test_buttons_pressed_past_the_limit_are_still_answered(bot: BotHarness) -> None:
+    """Every pressed button gets answerCallbackQuery (no endless spinner): the note once, then empty."""
+    for _ in range(25):
+        await bot.press("v:lib-district", user_id=9)
+    answers = bot.sent("answerCallbackQuery")
+    assert len(answers) == 25
+    assert len({a["callback_query_id"] for a in answers}) == 25
+    assert len(bot.sent("sendVenue")) == 20
+    notes = [a for a in answers if a.get("text")]
+    assert len(notes) == 1 and "稍等" in notes[0]["text"]
+    assert answers.index(notes[0]) == 20
