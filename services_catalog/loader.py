@@ -238,7 +238,7 @@ class _Reader:
         try:
             for event in yaml.parse(text, Loader=_Loader):
                 if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                    line = event.start_mark.line + 1
+                    line = event.start_mark.line + 1 if event.start_mark is not None else 1
                     self.error(
                         rel, line, "yaml", "anchors and aliases (& and *) are not allowed in the catalogue"
                     )
