@@ -33,7 +33,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     match button:
         case cb.ShowVenue(facility_id) if facility_id in catalog.facilities and chat is not None:
             await query.answer()
-            venue = context.render.venue(lang, catalog.facilities[facility_id])
+            venue = context.render.venue(lang, catalog.facilities[facility_id], catalog)
             await context.bot.send_venue(
                 chat_id=chat.id,
                 latitude=venue.latitude,

@@ -3,6 +3,9 @@
 Pure: an `Answer` (or a sentence key) and a language in, a `Reply` out; no network, no store.
 Every catalogue and user string goes through `html.escape`; the only tags produced are
 <b>, <i> and <a href> (for allowlisted websites). Every message fits Telegram's 4096 characters.
+Every message leaves through `Renderer.final` (called by `handlers.replies.send`), which takes out
+any link whose domain is not on the catalogue's allowlist, from the text and the buttons alike,
+whatever string it came in with.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from handlers import callback_data as cb
 from locales import Locales
 from services_catalog.answer import Answer, Result
 from services_catalog.catalog import Catalog
-from services_catalog.linkcheck import domain_allowed
+from services_catalog.linkcheck import domain_allowed, strip_disallowed_links
 from services_catalog.models import TOWN_NAMES, Facility, Hotline, Precision
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -95,6 +98,46 @@ def fit(blocks: Sequence[str], t_truncated: str, limit: int = MAX_TEXT) -> str:
     return "\n\n".join([*kept, note])
 
 
+def _without_links(text: str, domains: Sequence[str]) -> str:
+    """A button label or venue field without foreign links; never empty (Telegram refuses that)."""
+    kept = strip_disallowed_links(text, domains)
+    return kept if kept == text or kept.strip() else "…"
+
+
+def _relabelled(
+    rows: Sequence[Sequence[InlineKeyboardButton | KeyboardButton]], domains: Sequence[str]
+) -> list[list[dict[str, object]]] | None:
+    """The buttons as Bot API dicts with foreign links out of their labels; None when none had one."""
+    changed = False
+    out: list[list[dict[str, object]]] = []
+    for row in rows:
+        out.append([])
+        for button in row:
+            label = _without_links(button.text, domains)
+            changed = changed or label != button.text
+            out[-1].append({**button.to_dict(), "text": label})
+    return out if changed else None
+
+
+def _markup_without_links(markup: Markup | None, domains: Sequence[str]) -> Markup | None:
+    if isinstance(markup, InlineKeyboardMarkup):
+        rows = _relabelled(markup.inline_keyboard, domains)
+        if rows is not None:
+            return InlineKeyboardMarkup([[InlineKeyboardButton.de_json(b) for b in row] for row in rows])
+    elif isinstance(markup, ReplyKeyboardMarkup):
+        rows = _relabelled(markup.keyboard, domains)
+        if rows is not None:
+            return ReplyKeyboardMarkup(
+                [[KeyboardButton.de_json(b) for b in row] for row in rows],
+                resize_keyboard=markup.resize_keyboard,
+                one_time_keyboard=markup.one_time_keyboard,
+                selective=markup.selective,
+                input_field_placeholder=markup.input_field_placeholder,
+                is_persistent=markup.is_persistent,
+            )
+    return markup
+
+
 def link_allowed(url: str, domains: Iterable[str]) -> bool:
     """Whether `url` is http(s) on an allowlisted domain or one of its subdomains."""
     try:
@@ -125,6 +168,20 @@ class Renderer:
     def plain(self, lang: str, key: str, /, **values: object) -> Reply:
         """A message made of one sentence."""
         return Reply(self.h(lang, key, **values))
+
+    @staticmethod
+    def final(reply: Reply, catalog: Catalog) -> Reply:
+        """`reply` as it may be sent: no link outside the catalogue's allowlist in its text or buttons.
+
+        Defence in depth: a link in a facility name, a service text or a user's own words (quoted
+        back, or as the name in a greeting) never reaches a chat, whatever let it in.
+        """
+        domains = tuple(catalog.allowlist.domains)
+        text = strip_disallowed_links(reply.text, domains)
+        markup = _markup_without_links(reply.markup, domains)
+        if text == reply.text and markup is reply.markup:
+            return reply
+        return Reply(text if text.strip() else "…", markup)
 
     # Commands
 
@@ -476,11 +533,17 @@ class Renderer:
 
     # Other replies
 
-    def venue(self, lang: str, facility: Facility) -> Venue:
-        """A facility as a venue: WGS-84 position, name, and the address (or the town)."""
+    def venue(self, lang: str, facility: Facility, catalog: Catalog) -> Venue:
+        """A facility as a venue: WGS-84 position, name, and the address (or the town); no foreign links."""
+        domains = tuple(catalog.allowlist.domains)
         title = facility.name_en if lang == "en" and facility.name_en else facility.name
         address = facility.address or self.t(lang, "venue_address_unknown", town=facility.town)
-        return Venue(facility.point.lat, facility.point.lon, title[:256], address[:256])
+        return Venue(
+            facility.point.lat,
+            facility.point.lon,
+            _without_links(title[:256], domains),
+            _without_links(address[:256], domains),
+        )
 
     def location_saved(self, lang: str) -> Reply:
         """The confirmation that a location was kept, with how long."""

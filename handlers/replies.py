@@ -27,10 +27,15 @@ def user_lang(user_state: state.UserState, user: User | None) -> Lang:
 
 
 async def send(update: Update, context: BotContext, reply: Reply) -> Message | None:
-    """Send `reply` to the chat of `update`; in groups, as a reply to the user's message."""
+    """Send `reply` to the chat of `update` (in groups, as a reply to the user's message).
+
+    Every message the bot sends goes through here, and so through `Renderer.final`: no link
+    outside the catalogue's allowlist leaves.
+    """
     chat = update.effective_chat
     if chat is None:
         return None
+    reply = context.render.final(reply, context.catalog)
     reply_to = None
     if update.message is not None and chat.type != ChatType.PRIVATE:
         reply_to = ReplyParameters(update.message.message_id, allow_sending_without_reply=True)

@@ -13,8 +13,11 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
@@ -23,8 +26,8 @@ from bot.state import ChatUser
 from services_catalog.catalog import Catalog
 from services_catalog.db import make_engine
 from services_catalog.feedback import UnansweredQuestion
-from services_catalog.models import Facility
-from tests.handlers.conftest import BotHarness, make_catalog
+from services_catalog.models import Facility, Point
+from tests.handlers.conftest import BotHarness, assert_telegram_html, make_catalog
 
 HOURS_AGO = state.utcnow() - dt.timedelta(hours=3)
 
@@ -223,3 +226,97 @@ async def test_buttons_pressed_past_the_limit_are_still_answered(bot: BotHarness
     notes = [a for a in answers if a.get("text")]
     assert len(notes) == 1 and "稍等" in notes[0]["text"]
     assert answers.index(notes[0]) == 20
+
+
+# Links
+
+
+EVIL = ("evil.ru", "vip888.bet", "bit.ly/abc", "http://phish.example.top/x")
+
+
+def _everything(params: dict[str, Any]) -> str:
+    """The text of a sent message and every label of its buttons and keyboard."""
+    markup = params.get("reply_markup") or {}
+    rows = markup.get("inline_keyboard", []) + markup.get("keyboard", [])
+    labels = [b if isinstance(b, str) else b["text"] for row in rows for b in row]
+    return "\n".join([str(params.get("text", "")), *labels])
+
+
+@pytest.fixture
+def tainted(bot: BotHarness) -> BotHarness:
+    """A catalogue (built directly, past the loader's checks) whose names and texts carry links."""
+    clean = make_catalog()
+    library = clean.facilities["lib-district"].model_copy(
+        update={
+            "name": "青浦区图书馆 evil.ru 领红包",
+            "name_en": "vip888.bet",
+            "address": "华青路1000号 见 bit.ly/abc",
+        }
+    )
+    other = Facility(
+        id="lib-other",
+        name="http://phish.example.top/x 图书馆",
+        kind="library",
+        town="夏阳街道",
+        point=Point(lat=31.151, lon=121.111, crs="wgs84"),
+        source="test",
+    )
+    service = clean.services["long_term_care"].model_copy(
+        update={
+            "name": "长期护理保险 vip888.bet",
+            "online": "随申办 或 bit.ly/abc 或 https://evil.ru/apply",
+            "summary": "详见 evil.ru",
+        }
+    )
+    catalog = make_catalog(facilities=[library, other])
+    bot.core.catalog = replace(catalog, services={service.id: service})
+    return bot
+
+
+async def test_foreign_links_in_the_catalogue_never_reach_a_chat(tainted: BotHarness) -> None:
+    """Links in facility names, addresses and service texts are taken out of messages, buttons, venues."""
+    bot = tainted
+    await bot.location(31.15, 121.11)
+    await bot.text("附近的图书馆")
+    await bot.press("v:lib-district")
+    await bot.press("v:lib-other")
+    await bot.text("长期护理保险怎么申请")
+    await bot.text("找个地方")  # a clarifying question with the service as a button
+    await bot.text("附近的图书馆", lang="en", user_id=2)
+    await bot.location(31.15, 121.11, lang="en", user_id=2)
+    sent = bot.sent()
+    assert len(sent) == 6
+    results = sent[1]["text"]
+    assert "青浦区图书馆" in results and '<a href="https://www.qplib.sh.cn/">' in results  # allowlisted stays
+    assert "长期护理保险" in sent[2]["text"] and "随申办" in sent[2]["text"]
+    everything = [_everything(p) for p in sent] + [
+        f"{v['title']}\n{v['address']}" for v in bot.sent("sendVenue")
+    ]
+    assert len(bot.sent("sendVenue")) == 2
+    for text in everything:
+        for link in (*EVIL, "evil", "vip888", "bit.ly", "phish"):
+            assert link not in text, (link, text)
+    for params in sent:
+        assert_telegram_html(params["text"])
+
+
+async def test_a_link_in_the_users_own_words_is_not_echoed(bot: BotHarness) -> None:
+    """A user's text quoted back, or a first name used in the greeting, loses its foreign links."""
+    await bot.text("去 vip888.bet 领红包 & <b>")
+    await bot.feed(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 3, "type": "private"},
+                "from": {"id": 3, "is_bot": False, "first_name": "evil.ru", "language_code": "zh"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        }
+    )
+    quoted, greeting = bot.sent()
+    assert "领红包" in quoted["text"] and "vip888" not in quoted["text"]
+    assert "evil.ru" not in greeting["text"] and "家门口" in greeting["text"]
+    assert_telegram_html(quoted["text"])
+    assert_telegram_html(greeting["text"])
