@@ -301,8 +301,10 @@ class Renderer:
     def _emergency(self, answer: Answer) -> Reply:
         """The number to call on the very first line, then the others; nothing else comes first."""
         lang = answer.lang
-        if not answer.emergency:
-            return Reply(esc(answer.reply[:MAX_TEXT]))
+        if not answer.emergency:  # the numbers themselves, whatever went wrong on the way here
+            lines = [f"🚨 <b>{esc(self.locales.t(lang, 'core.emergency.fallback'))}</b>"]
+            lines.append(esc(self.locales.t(lang, "core.emergency.say_where")))
+            return Reply(fit(["\n".join(lines)], self.t(lang, "truncated")))
         first, *others = answer.emergency
         name = first.name_en if lang == "en" else first.name
         lines = [

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from bot import state
 from bot.state import ChatUser
+from services_catalog.answer import Answer, Question
 from services_catalog.catalog import Catalog
 from services_catalog.db import make_engine
 from services_catalog.feedback import UnansweredQuestion
@@ -320,3 +321,25 @@ async def test_a_link_in_the_users_own_words_is_not_echoed(bot: BotHarness) -> N
     assert "evil.ru" not in greeting["text"] and "家门口" in greeting["text"]
     assert_telegram_html(quoted["text"])
     assert_telegram_html(greeting["text"])
+
+
+# Emergencies
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("zh", "请立即拨打 120"), ("en", "Call 120")])
+async def test_an_emergency_without_hotlines_still_gives_the_numbers(
+    bot: BotHarness, lang: str, expected: str
+) -> None:
+    """An emergency answer that lost its hotlines still says 120 / 119 / 110 first, alone."""
+
+    def no_hotlines(question: Question) -> Answer:
+        return Answer(intent="emergency", lang=question.lang, emergency=[], reply="")
+
+    bot.core.override = no_hotlines
+    await bot.text("救命", lang=lang)
+    sent = bot.sent()
+    assert len(sent) == 1
+    text = sent[0]["text"]
+    assert text.startswith("🚨") and expected in text and "119" in text and "110" in text
+    assert "reply_markup" not in sent[0]
+    assert_telegram_html(text)
