@@ -93,6 +93,7 @@ class Console:
                 answer = self.live.answer(q)
                 self._last = (q, answer)
                 return answer.reply
+            return self.loc.t(self.lang, "chat.no_more")
         question = Question(text=text, lang=self.lang, known=self.known)
         answer = self.live.answer(question)
         self.remember(answer)

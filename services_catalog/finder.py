@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from services_catalog.answer import Answer, Intent, Known, Lang, Question, Result, Where
 from services_catalog.catalog import Catalog
 from services_catalog.coords import gcj02_to_wgs84, in_qingpu
-from services_catalog.geo import FIFTEEN_MINUTES, GridIndex, distance_m, walk_minutes
+from services_catalog.geo import FIFTEEN_MINUTES, MAX_WALK_METRES, GridIndex, distance_m, walk_minutes
 from services_catalog.hours import ChinaCalendar, FacilityHours, to_shanghai
 from services_catalog.models import Facility, Hotline
 from services_catalog.reply import compose_reply
@@ -349,8 +349,9 @@ class Finder:
         if where is not None and where.lat is not None and where.lon is not None and where.source != "town":
             metres = distance_m(where.lat, where.lon, f.point.lat, f.point.lon)
             dist = round(metres)
-            walk = walk_minutes(metres)
-            within = walk <= FIFTEEN_MINUTES
+            if metres <= MAX_WALK_METRES:  # beyond that nobody walks: no walking time is claimed
+                walk = walk_minutes(metres)
+                within = walk <= FIFTEEN_MINUTES
         return Result(
             facility=f,
             distance_m=dist,

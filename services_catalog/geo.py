@@ -16,6 +16,7 @@ from dataclasses import dataclass
 WALK_METRES_PER_MINUTE = 75.0  # 4.5 km/h, a comfortable pace for older residents too
 ROUTE_FACTOR = 1.3  # streets are longer than the straight line
 FIFTEEN_MINUTES = 15
+MAX_WALK_METRES = 10_000  # past this a walking time is not shown (over two hours on foot)
 
 _EARTH_RADIUS_M = 6371008.8
 _POINTS_PER_CELL = 6  # grid cells are sized so that each holds about this many points

@@ -223,6 +223,10 @@ def _result_lines(i: int, r: Result, a: Answer, loc: Locales, lang: str) -> list
     f = r.facility
     name = f"{f.name} ({f.name_en})" if lang == "en" and f.name_en else f.name
     lines = [f"{i}. {name}"]
+    if r.distance_m is not None and r.walk_minutes is None:
+        lines.append(
+            "   " + t(lang, "core.find.distance_only", distance=format_distance(r.distance_m, lang, loc))
+        )
     if r.distance_m is not None and r.walk_minutes is not None:
         line = t(
             lang,
