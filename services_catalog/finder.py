@@ -9,6 +9,7 @@ catalogue; `answer()` only reads.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import re
 from collections import defaultdict
@@ -322,16 +323,20 @@ class Finder:
         Only the first `wanted` are worked out: at 100,000 facilities the order of the rest
         would cost more than the whole answer.
         """
-        first_ids = list(dict.fromkeys(named))
-        if town:
-            seen = set(first_ids)
-            first_ids += [f.id for f in self._by_kind_town.get((kind, town), []) if f.id not in seen]
-        first = [self.catalog.facilities[i] for i in first_ids]
-        missing = max(0, wanted - len(first))
+        named_ids = list(dict.fromkeys(named))
+        seen = set(named_ids)
+        in_town = [f for f in self._by_kind_town.get((kind, town), []) if f.id not in seen] if town else []
+        room = max(0, wanted - len(named_ids))
         if where.lat is not None and where.lon is not None:
             lat, lon = where.lat, where.lon
-            first.sort(key=lambda f: (f.id not in named, _approx(lat, lon, f)))
-            near = self._index[kind].nearest(lat, lon, missing, exclude=first_ids) if missing else []
+            in_town = heapq.nsmallest(room, in_town, key=lambda f: _approx(lat, lon, f))
+        first = [self.catalog.facilities[i] for i in named_ids] + in_town[:room]
+        first_ids = [f.id for f in first]
+        missing = max(0, wanted - len(first))
+        if where.lat is not None and where.lon is not None:
+            near = (
+                self._index[kind].nearest(where.lat, where.lon, missing, exclude=first_ids) if missing else []
+            )
             return first + [self.catalog.facilities[key] for _, key in near]
         taken = set(first_ids)
         rest: list[Facility] = []
