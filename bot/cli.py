@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
 from services_catalog.errors import CatalogError
@@ -89,15 +87,21 @@ def main(
     except CatalogError as err:
         print(str(err), file=sys.stderr)
         return 1
-    except SQLAlchemyError as err:
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:
+        # SQLAlchemy is imported only here: `doorstep ask` never opens the store, and importing
+        # it would add a third of a second to every cold start.
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(err, SQLAlchemyError):
+            raise
         print(
             f"doorstep: cannot use the store at DATABASE_URL ({_redacted(settings.database_url)}): "
             f"{type(err).__name__}: {str(err).splitlines()[0][:200]}",
             file=sys.stderr,
         )
         return 1
-    except KeyboardInterrupt:
-        return 130
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
@@ -125,6 +129,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
 
 def _redacted(url: str) -> str:
     """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL is shown as the error says it is

@@ -235,6 +235,8 @@ class _Reader:
     def has_alias(self, rel: str, text: str) -> bool:
         """Refuse YAML anchors and aliases (& and *): staff never need them, and nested ones can
         expand a small file into gigabytes."""
+        if "&" not in text and "*" not in text:
+            return False  # neither can be there: spare the second parse
         try:
             for event in yaml.parse(text, Loader=_Loader):
                 if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
