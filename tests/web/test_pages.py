@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import html
 import re
 import time
@@ -185,11 +186,21 @@ def test_a_bad_moment_falls_back_to_now_and_says_so(operator: TestClient) -> Non
 
 
 def test_a_search_answers_well_under_200_ms(operator: TestClient) -> None:
-    """Keyboard-first means fast: after warming up, a whole page comes back in under 200 ms."""
+    """Keyboard-first means fast: after warming up, a whole page comes back in under 200 ms.
+
+    The objects earlier tests left behind (dozens of catalogues) are frozen out of the garbage
+    collector first: a full collection over them takes 300 ms in a long test run, a pause a
+    console holding one catalogue does not have.
+    """
     operator.get("/", params={"q": "朱家角 看病"})
-    timings = []
-    for q in ["朱家角 看病", "华新镇凤溪哪里量血压 周六开吗", "徐泾 图书馆", "家庭医生怎么签约"]:
-        started = time.perf_counter()
-        assert operator.get("/", params={"q": q}).status_code == 200
-        timings.append(time.perf_counter() - started)
+    gc.collect()
+    gc.freeze()
+    try:
+        timings = []
+        for q in ["朱家角 看病", "华新镇凤溪哪里量血压 周六开吗", "徐泾 图书馆", "家庭医生怎么签约"]:
+            started = time.perf_counter()
+            assert operator.get("/", params={"q": q}).status_code == 200
+            timings.append(time.perf_counter() - started)
+    finally:
+        gc.unfreeze()
     assert max(timings) < 0.2, timings
