@@ -166,6 +166,9 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
         return await call_next(request)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # Unanswered questions past their keeping period go at start-up too, not only when staff
+    # open a page: a console nobody from staff visits must not keep them longer.
+    _purge_unanswered(console)
     _add_error_handlers(app)
     _add_pages(app, console)
     _add_staff_pages(app, console)

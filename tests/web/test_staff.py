@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.web import accounts
 from services_catalog import feedback
@@ -126,6 +126,29 @@ def test_unanswered_questions_older_than_the_keeping_period_are_purged(
         session.add(feedback.UnansweredQuestion(text="很久以前的问题", intent="out_of_scope", created=old))
         session.commit()
     assert "很久以前的问题" not in staff.get("/staff/unanswered").text
+
+
+def test_unanswered_questions_past_the_keeping_period_go_when_the_console_starts(
+    client_for: ClientFor, bundled_live: LiveFinder, engine: Engine
+) -> None:
+    """Not only when staff open a page: a console no staff member visits keeps nothing longer."""
+    now = dt.datetime.now(dt.UTC)
+    with Session(engine) as session:
+        session.add(
+            feedback.UnansweredQuestion(
+                text="很久以前的问题", intent="out_of_scope", created=now - dt.timedelta(days=91)
+            )
+        )
+        session.add(
+            feedback.UnansweredQuestion(
+                text="上个月的问题", intent="out_of_scope", created=now - dt.timedelta(days=30)
+            )
+        )
+        session.commit()
+    client_for(bundled_live)  # the console starts; nobody signs in or opens a page
+    with Session(engine) as session:
+        kept = session.exec(select(feedback.UnansweredQuestion.text)).all()
+    assert kept == ["上个月的问题"]
 
 
 def test_an_operators_unanswered_question_reaches_the_staff_page(
