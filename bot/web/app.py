@@ -10,6 +10,7 @@ OpenAPI schema, which is served at /openapi.json to signed-in users and token ho
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -49,20 +50,27 @@ from bot.web.auth import (
     sign_out,
 )
 from bot.web.render import (
+    EARLIEST_YEAR,
     FALLBACK_HOTLINE,
+    LATEST_YEAR,
     SHANGHAI,
     Count,
     Row,
+    Verbatim,
     Words,
+    clean_text,
     counts_by,
     now_shanghai,
+    only_allowed_links,
     parse_at,
     problem_lines,
 )
 from locales import DEFAULT_LANG, LANGS, Locales, default_locales
 from services_catalog import db, feedback
-from services_catalog.answer import Answer, Question, Result
+from services_catalog.answer import Answer, Question, Result, Where
 from services_catalog.errors import CatalogFileError
+from services_catalog.finder import Finder
+from services_catalog.linkcheck import strip_disallowed_links
 from services_catalog.live import LiveFinder
 from services_catalog.models import KIND_IDS
 
@@ -72,6 +80,8 @@ SESSION_COOKIE = "doorstep_session"
 SESSION_HOURS = 12  # one working day; then sign in again
 PAGE_LIMIT = 10  # results per search on the operator page
 LIST_LIMIT = 50  # facilities shown for a filter-only query
+QUESTION_CHARS = 500  # the longest question kept (the API refuses longer ones)
+PLACE_CHARS = 200
 
 # Only this site's own scripts and styles; no frames, no form posts elsewhere.
 SECURITY_HEADERS: dict[str, str] = {
@@ -131,6 +141,7 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_allowed_links_only,  # and loses the links that are not on the allowlist
     )
     console = Console(
         settings=settings,
@@ -180,6 +191,17 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
 # Rendering
 
 
+@jinja2.pass_context
+def _allowed_links_only(context: jinja2.runtime.Context, value: Any) -> Any:
+    """Every `{{ ... }}` a template outputs, without links off the catalogue's allowlist.
+
+    Defence in depth: the loader already refuses such links in the YAML, but a catalogue built
+    another way, or a sentence composed from one, must not show them to an operator who reads
+    them out. A page without `link_domains` allows no link at all.
+    """
+    return only_allowed_links(value, context.get("link_domains", ()))
+
+
 def request_lang(request: Request) -> str:
     """The page language: ?lang= first, then the cookie, then Chinese."""
     for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
@@ -215,9 +237,10 @@ def _page(
             "lang": lang,
             "title": words.t(title_key),
             "account": account,
-            "csrf": csrf_token(request) if account else "",
+            "csrf": Verbatim(csrf_token(request)) if account else "",
             "csrf_field": CSRF_FIELD,
-            "other_lang_url": _other_lang_url(request, lang),
+            "other_lang_url": Verbatim(_other_lang_url(request, lang)),
+            "link_domains": tuple(words.catalog.allowlist.domains),
             **context,
         },
         status_code=status_code,
@@ -253,6 +276,17 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if not is_api(request):  # a page asked with a mangled link: say so on a page, not in JSON
+            console: Console = request.app.state.console
+            return _page(
+                console,
+                request,
+                "error.html",
+                account=session_account(request),
+                title_key="error.bad_request",
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                message_key="error.bad_request",
+            )
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
@@ -282,7 +316,12 @@ def _add_pages(app: FastAPI, console: Console) -> None:
         if account is not None:
             return RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
         return _page(
-            console, request, "login.html", account=None, title_key="login.title", next=safe_next(next)
+            console,
+            request,
+            "login.html",
+            account=None,
+            title_key="login.title",
+            next=Verbatim(safe_next(next)),
         )
 
     @app.post("/login", include_in_schema=False)
@@ -302,9 +341,9 @@ def _add_pages(app: FastAPI, console: Console) -> None:
                 account=None,
                 title_key="login.title",
                 status_code=status.HTTP_401_UNAUTHORIZED,
-                next=safe_next(next),
+                next=Verbatim(safe_next(next)),
                 failed=True,
-                username=username,
+                username=Verbatim(username),
             )
         sign_in(request, account)
         return RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
@@ -338,7 +377,7 @@ def _add_pages(app: FastAPI, console: Console) -> None:
         lang = request_lang(request)
         finder = console.live.finder  # one catalogue for the whole request, even during a reload
         words = Words(console.locales, lang, finder.catalog)
-        q, place = q.strip()[:500], place.strip()[:200]
+        q, place = clean_text(q, QUESTION_CHARS), clean_text(place, PLACE_CHARS)
         kind = kind if kind in KIND_IDS else ""
         town = town if town in finder.catalog.towns else ""
         bad_at = False
@@ -346,12 +385,15 @@ def _add_pages(app: FastAPI, console: Console) -> None:
             moment = parse_at(at)
         except ValueError:
             moment, bad_at = None, True
+        # A place box Doorstep cannot place is said plainly, and the search goes on without it.
+        near = resolve_place(finder, place) if place else None
+        place_unknown = bool(place) and near is None
 
         search: Search | None = None
         if q:
             question = Question(
                 text=q,
-                place=place or town or None,
+                place=(place if near is not None else None) or town or None,
                 kind=kind or None,
                 at=moment,
                 lang="en" if lang == "en" else "zh",
@@ -360,10 +402,10 @@ def _add_pages(app: FastAPI, console: Console) -> None:
             answer = console.live.answer(question)
             search = _search(words, "answer", answer.results, open_only, answer=answer)
         elif kind or town or place:
-            near = finder.resolve_place(place) if place else None
             results = finder.facilities(kind=kind or None, town=town or None, at=moment, near=near)
             search = _search(words, "list", results, open_only)
-            search.place_unknown = bool(place) and near is None
+        if search is not None:
+            search.place_unknown = place_unknown
 
         shown_moment = (
             (search.answer.moment if search and search.answer else None) or moment or now_shanghai()
@@ -376,11 +418,11 @@ def _add_pages(app: FastAPI, console: Console) -> None:
             "operator.html",
             account=account,
             title_key="search.title",
-            q=q,
-            place=place,
+            q=Verbatim(q),  # the operator's own words go back into the boxes as typed
+            place=Verbatim(place),
             kind=kind,
             town=town,
-            at=at if not bad_at else "",
+            at=Verbatim(at) if not bad_at else "",
             bad_at=bad_at,
             open_only=open_only,
             kinds=KIND_IDS,
@@ -390,6 +432,23 @@ def _add_pages(app: FastAPI, console: Console) -> None:
             clarify_links=_clarify_links(words, search, q, place),
             elapsed_ms=round((time.perf_counter() - started) * 1000),
         )
+
+
+def resolve_place(finder: Finder, text: str) -> Where | None:
+    """Where the place box puts the caller, or None when it names nowhere Doorstep can place.
+
+    Coordinates out of range or not finite (nan, inf, 999) count as nowhere; this never raises.
+    """
+    try:
+        where = finder.resolve_place(text)
+    except (ValueError, ArithmeticError):
+        return None
+    if where is None:
+        return None
+    for value, bound in ((where.lat, 90.0), (where.lon, 180.0)):
+        if value is not None and not (math.isfinite(value) and -bound <= value <= bound):
+            return None
+    return where
 
 
 def _search(
@@ -423,13 +482,14 @@ def _clarify_links(words: Words, search: Search | None, q: str, place: str) -> l
     """(label, href) for each choice a clarifying answer offers."""
     if search is None or search.answer is None:
         return []
-    links = []
+    links: list[tuple[str, str]] = []
     for choice in search.answer.clarify:
         if choice in KIND_IDS:
             params = {"q": q, "place": place, "kind": choice}
         else:
             params = {"q": words.clarify_label(choice), "place": place}
-        links.append((words.clarify_label(choice), "/?" + urlencode({k: v for k, v in params.items() if v})))
+        href = Verbatim("/?" + urlencode({k: v for k, v in params.items() if v}))  # this site's own URL
+        links.append((words.clarify_label(choice), href))
     return links
 
 
@@ -480,7 +540,7 @@ def _add_staff_pages(app: FastAPI, console: Console) -> None:
                 "facility": catalog.facilities[r.facility_id].name
                 if r.facility_id in catalog.facilities
                 else None,
-                "text": r.text,
+                "text": Verbatim(r.text),  # the resident's words, as sent
                 "created": _utc_to_local(r.created),
                 "done": r.done,
             }
@@ -522,7 +582,11 @@ def _add_staff_pages(app: FastAPI, console: Console) -> None:
             "staff_unanswered.html",
             account=account,
             title_key="unanswered.title",
-            groups=[(text, intent, n, "/?" + urlencode({"q": text})) for text, intent, n in groups],
+            # The residents' words as asked, so staff can add the vocabulary they need.
+            groups=[
+                (Verbatim(text), intent, n, Verbatim("/?" + urlencode({"q": text})))
+                for text, intent, n in groups
+            ],
             days=console.settings.doorstep_unanswered_days,
         )
 
@@ -536,7 +600,7 @@ def _catalog_page(
     facilities = list(catalog.facilities.values())
     problems = problem_lines(list(live.last_problems))
     if unreadable:
-        problems.insert(0, ("error", unreadable))
+        problems.insert(0, ("error", Verbatim(unreadable)))
     return _page(
         console,
         request,
@@ -547,7 +611,7 @@ def _catalog_page(
         loaded_at=words.moment(catalog.loaded_at.astimezone(SHANGHAI).replace(tzinfo=None)),
         last_attempt=words.moment(live.last_attempt.astimezone(SHANGHAI).replace(tzinfo=None)),
         version=live.version,
-        source=str(catalog.source),
+        source=Verbatim(catalog.source),
         totals=[
             Count(words.t("catalog.facilities"), len(facilities)),
             Count(words.t("catalog.services"), len(catalog.services)),
@@ -569,7 +633,7 @@ def _catalog_page(
         by_kind=[Count(words.kind(k), n) for k, n in counts_by([f.kind for f in facilities])],
         by_town=[Count(words.town(k), n) for k, n in counts_by([f.town for f in facilities])],
         problems=problems,
-        warnings=list(catalog.warnings),
+        warnings=[Verbatim(w) for w in catalog.warnings],  # may quote the YAML, as problems do
     )
 
 
@@ -588,33 +652,68 @@ def _utc_to_local(moment: dt.datetime) -> str:
 # JSON API
 
 
+PLACE_HELP = (
+    "a town, residential committee, metro station, or `lat,lon` (WGS-84). "
+    "A place Doorstep cannot place (an unknown name; coordinates out of range or not finite) "
+    "is refused with 422 and a `detail` saying so: nothing is answered without the place asked for."
+)
+MOMENT_HELP = f"ISO 8601, Asia/Shanghai without an offset, years {EARLIEST_YEAR}-{LATEST_YEAR}"
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
+
+
 def _add_api(app: FastAPI, console: Console) -> None:
     def parse_moment(text: str | None, field: str) -> dt.datetime | None:
         try:
             return parse_at(text)
         except ValueError:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field}: not an ISO 8601 date-time"
+            raise _unprocessable(
+                f"{field}: not an ISO 8601 date-time in the years {EARLIEST_YEAR}-{LATEST_YEAR}"
             ) from None
+
+    def place_of(finder: Finder, text: str | None) -> tuple[str | None, Where | None]:
+        """The place text and where it is, or (None, None) when none was given; 422 when unknown."""
+        place = clean_text(text or "", PLACE_CHARS)
+        if not place:
+            return None, None
+        near = resolve_place(finder, place)
+        if near is None:
+            raise _unprocessable(
+                f"place: cannot find {place!r}; give a town, residential committee, "
+                "metro station or 'lat,lon' (WGS-84, latitude -90..90, longitude -180..180)"
+            )
+        return place, near
 
     @app.get("/api/ask", tags=["api"])
     def api_ask(
         account: Annotated[Account, Depends(require_api_account)],
-        q: Annotated[str, Query(min_length=1, max_length=500, description="the caller's words, as typed")],
-        place: Annotated[
-            str | None, Query(max_length=200, description="town, committee, station, or lat,lon")
-        ] = None,
-        at: Annotated[
-            str | None, Query(description="ISO 8601; Asia/Shanghai without an offset; default now")
-        ] = None,
+        q: Annotated[
+            str,
+            Query(min_length=1, max_length=QUESTION_CHARS, description="the caller's words, as typed"),
+        ],
+        place: Annotated[str | None, Query(max_length=PLACE_CHARS, description=PLACE_HELP)] = None,
+        at: Annotated[str | None, Query(description=f"{MOMENT_HELP}; default now")] = None,
         lang: Literal["zh", "en"] = "zh",
         limit: Annotated[int, Query(ge=1, le=50)] = 3,
     ) -> dict[str, Any]:
-        """Answer one question in the contract's `ask --json` shape."""
-        question = Question(
-            text=q, place=(place or "").strip() or None, at=parse_moment(at, "at"), lang=lang, limit=limit
-        )
-        return console.live.answer(question).to_json()
+        """Answer one question in the contract's `ask --json` shape.
+
+        `reply` loses any link off the catalogue's allowlist, as the pages do; the other fields
+        carry catalogue data as loaded (the loader refuses links off the allowlist).
+        An unknown `place` is refused with 422 rather than answered without it.
+        """
+        text = clean_text(q, QUESTION_CHARS)
+        if not text:
+            raise _unprocessable("q: no words (only control characters or spaces)")
+        moment = parse_moment(at, "at")
+        place_text, _ = place_of(console.live.finder, place)
+        question = Question(text=text, place=place_text, at=moment, lang=lang, limit=limit)
+        body = console.live.answer(question).to_json()
+        domains = console.live.finder.catalog.allowlist.domains
+        body["reply"] = strip_disallowed_links(body["reply"], domains)
+        return body
 
     @app.get("/api/facilities", tags=["api"])
     def api_facilities(
@@ -623,18 +722,23 @@ def _add_api(app: FastAPI, console: Console) -> None:
         town: Annotated[str | None, Query(description="an official town name")] = None,
         open_at: Annotated[
             str | None,
-            Query(description="ISO 8601: only facilities open then (Asia/Shanghai without offset)"),
+            Query(description=f"only facilities open then: {MOMENT_HELP}"),
         ] = None,
-        place: Annotated[str | None, Query(max_length=200, description="sort by distance from here")] = None,
+        place: Annotated[
+            str | None, Query(max_length=PLACE_CHARS, description=f"sort by distance from here: {PLACE_HELP}")
+        ] = None,
     ) -> list[dict[str, Any]]:
-        """Facilities by kind and town, nearest first when a place is given; each as a result of /api/ask."""
+        """Facilities by kind and town, nearest first when a place is given; each as a result of /api/ask.
+
+        An unknown `kind`, `town` or `place`, or an `open_at` that is not a date-time, is refused with 422.
+        """
         finder = console.live.finder
         if kind and kind not in KIND_IDS:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"kind: unknown kind {kind!r}")
         if town and town not in finder.catalog.towns:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"town: unknown town {town!r}")
         moment = parse_moment(open_at, "open_at")
-        near = finder.resolve_place(place.strip()) if place and place.strip() else None
+        _, near = place_of(finder, place)
         results = finder.facilities(kind=kind or None, town=town or None, at=moment, near=near)
         if moment is not None:
             results = [r for r in results if r.open_now]

@@ -1,38 +1,88 @@
 """Turns `Answer`s and `Result`s into what the console's pages show: words, never HTML.
 
-Templates escape every string they get; this module only chooses the words (from the locale
-files) and formats numbers, times and dates. Nothing here computes distance or hours again.
+Templates escape every string they get, and every string they output loses the links that are
+not on the catalogue's allowlist (`only_allowed_links`, the console's Jinja2 `finalize`); this
+module only chooses the words (from the locale files) and formats numbers, times and dates.
+Nothing here computes distance or hours again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 from locales import Locales
 from services_catalog.answer import Result
 from services_catalog.catalog import Catalog
 from services_catalog.errors import Problem
+from services_catalog.linkcheck import strip_disallowed_links
 from services_catalog.models import Hotline, Indicator, Service
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FALLBACK_HOTLINE = "12345"
 
 
+# The years an "open at" moment may fall in: opening hours and holiday calendars mean nothing
+# centuries away, and years near 1 or 9999 overflow when the next opening is worked out.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+# C0 and C1 control characters (tab and newline included): never part of a caller's words.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
 def parse_at(text: str | None) -> dt.datetime | None:
     """An ISO date-time (or a browser's `datetime-local` value) as naive Asia/Shanghai time.
 
-    Empty means now (None). Raises ValueError for anything else that is not a date-time.
+    Empty means now (None). Raises ValueError for anything else that is not a date-time, and
+    for one outside the years EARLIEST_YEAR to LATEST_YEAR.
     """
     if text is None or not text.strip():
         return None
-    moment = dt.datetime.fromisoformat(text.strip())
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI).replace(tzinfo=None)
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(SHANGHAI).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+14:00 has no Shanghai time
+        raise ValueError(f"{text!r} is out of range") from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"{text!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return moment
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Typed words with control characters made spaces, trimmed, at most `limit` characters."""
+    return _CONTROL.sub(" ", text).strip()[:limit].strip()
+
+
+class Verbatim(str):
+    """A string a page shows exactly as it is, links included.
+
+    Only for what is not catalogue text: the words the user typed (echoed in the form), staff
+    diagnostics that quote the YAML, residents' reports shown to staff, and the console's own
+    URLs. Every other string a template outputs passes `only_allowed_links`.
+    """
+
+    __slots__ = ()
+
+
+def only_allowed_links(value: Any, domains: Iterable[str]) -> Any:
+    """`value` with every link off the allowlist removed, when it is a string shown on a page.
+
+    Markup (already escaped, e.g. from `|join`) stays Markup; `Verbatim` strings and non-strings
+    pass unchanged.
+    """
+    if not isinstance(value, str) or isinstance(value, Verbatim):
+        return value
+    if isinstance(value, Markup):
+        return Markup(strip_disallowed_links(str(value), domains))
+    return strip_disallowed_links(value, domains)
 
 
 def now_shanghai() -> dt.datetime:
@@ -208,5 +258,8 @@ def counts_by(values: list[str]) -> list[tuple[str, int]]:
 
 
 def problem_lines(problems: list[Problem]) -> list[tuple[str, str]]:
-    """(severity, `file:line: field: message`) for each problem."""
-    return [(p.severity, str(p)) for p in problems]
+    """(severity, `file:line: field: message`) for each problem, shown verbatim to staff.
+
+    A problem may quote the link it rejects: staff need to see it to fix the YAML.
+    """
+    return [(p.severity, Verbatim(p)) for p in problems]

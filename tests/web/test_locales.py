@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.settings import BUNDLED_CATALOG
 from locales import default_locales
+from services_catalog.linkcheck import strip_disallowed_links
+from services_catalog.loader import load_catalog
 from services_catalog.models import KIND_IDS
 
 WEB = Path(__file__).resolve().parents[2] / "bot" / "web"
@@ -34,3 +37,15 @@ def test_every_sentence_the_code_asks_for_exists() -> None:
     assert len(used) > 100
     missing = sorted(k for k in used if not (locales.has("zh", f"web.{k}") and locales.has("en", f"web.{k}")))
     assert missing == []
+
+
+def test_no_sentence_loses_words_to_the_link_filter() -> None:
+    """Every string a page outputs passes `strip_disallowed_links`: the console's own sentences
+    must come through it whole (an "e.g." or a file name taken for a domain would be cut)."""
+    locales = default_locales()
+    domains = load_catalog(BUNDLED_CATALOG).allowlist.domains
+    for lang in ("zh", "en"):
+        for key in locales.keys(lang):
+            if key.startswith("web."):
+                text = locales.t(lang, key)
+                assert strip_disallowed_links(text, domains) == text, (lang, key)

@@ -124,7 +124,7 @@ def test_a_place_gives_distances_and_walking_time(operator: TestClient) -> None:
 
 def test_an_unknown_place_is_said_plainly(operator: TestClient) -> None:
     page = operator.get("/", params={"kind": "clinic", "place": "不存在的地方xyz"}).text
-    assert "没有找到地点" in page
+    assert "没找到这个地方：不存在的地方xyz" in page
 
 
 def test_only_open_hides_closed_places(operator: TestClient) -> None:
