@@ -27,6 +27,8 @@ from services_catalog.understand import Reading, Understanding, stem_en
 
 _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _CITIZEN_HOTLINE = "12345"
+# Words that ask for a figure: a plan row may be meant even without the word 规划.
+_FIGURE_WORDS = ("多少", "几", "比例", "how many", "how much", "percentage", "target")
 _ROW = re.compile(r"第\s*(\d{1,2})\s*[项行条个]|\b(?:row|item|no|number)\.?\s*(\d{1,2})\b")
 _EMERGENCY_ORDER = ("120", "119", "110")
 
@@ -155,7 +157,8 @@ class Finder:
             number = int(row.group(1) or row.group(2))
             if number in by_row:
                 indicators, ind_w = {by_row[number]: 1.0}, 1.0
-        if ind_w == 0 and (r.has("plan") or (kind_w == 0 and service_w == 0)):
+        asks_figure = r.has("plan") or any(w in r.text for w in _FIGURE_WORDS)
+        if ind_w == 0 and asks_figure and (r.has("plan") or (kind_w == 0 and service_w == 0)):
             guess = self._indicator_by_overlap(r.text, plan_asked=r.has("plan"))
             if guess is not None:
                 indicators, ind_w = {guess: 1.0}, 1.0
@@ -176,6 +179,8 @@ class Finder:
         if service_w > 0 and (how_to or (service_w > kind_w and not wants_place)):
             return self._service(a, max(services, key=lambda s: services[s]))
 
+        if kind_w > 0 and r.has("off_topic") and kind_w <= 1.0 and q.kind is None:
+            return "out_of_scope"  # "book me a taxi": one weak word does not outweigh the topic
         if kind_w > 0:
             best = max(kinds, key=lambda k: kinds[k])
             tied = [k for k, w in kinds.items() if w >= kinds[best] - 1e-9]
@@ -263,8 +268,12 @@ class Finder:
                     return self._town_where(com.town) if com.town in self.catalog.towns else None
                 if m.type == "station":
                     st = self.catalog.stations[m.id]
-                    if st.point is not None and not any(x.type == "town" for x in hit.meanings):
+                    if any(x.type == "town" for x in hit.meanings):
+                        continue  # 赵巷, 朱家角: the town is meant, found below
+                    if st.point is not None:
                         return Where(st.point.lat, st.point.lon, "landmark", f"{st.name}站", st.town)
+                    if st.town in self.catalog.towns:
+                        return self._town_where(st.town)
                 if m.type == "landmark":
                     lm = self.catalog.landmarks[m.id]
                     return Where(lm.point.lat, lm.point.lon, "landmark", lm.name, lm.town)

@@ -237,6 +237,7 @@ class Vocabulary(Strict):
     near_me: Words = Words()  # "附近", "离我最近", "nearest"
     how_to: Words = Words()  # "怎么申请", "要什么材料", "how do I apply"
     where: Words = Words()  # asking for a place or its details: "在哪", "地址", "几点开门", "电话", "where"
+    exists: Words = Words()  # asking whether there is one: "有没有", "有伐", "is there"
     plan: Words = Words()  # "规划", "目标", "2025", "target"
     greetings: Words = Words()
     capabilities: Words = Words()  # "你能做什么", "what can you do"

@@ -57,6 +57,7 @@ MeaningType = Literal[
     "near_me",
     "how_to",
     "where",
+    "exists",
     "plan",
     "greeting",
     "capability",
@@ -127,6 +128,7 @@ class Reading:
         return groups
 
 
+_PLACE_TYPES = frozenset({"town", "committee", "station", "landmark"})
 _SURE_TYPES = frozenset({"kind", "service", "facility", "indicator", "emergency"})
 
 
@@ -149,6 +151,8 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _NOISE = re.compile(r"[^\w\s.,%+-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+# Measure words and particles people put inside a phrase ("测个血糖", "看一下病").
+_FILLERS = frozenset({"个", "一个", "一下", "下", "点", "一点", "些", "一些", "次", "一次"})
 _TYPO_STRETCH = 24  # characters of an unmatched stretch searched for typos
 _HAS_WORD = re.compile(r"\w")
 _REPEATED_CHAR = re.compile(r"(.)\1{3,}")
@@ -265,6 +269,13 @@ class Understanding:
                 if key is not None:
                     sounds[key].add(term)
         self._by_sound = {key: next(iter(terms)) for key, terms in sounds.items() if len(terms) == 1}
+        town_sounds: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for term, meanings in self.lookup.items():
+            if not term.isascii() and 2 <= len(term) <= 5 and any(m.type == "town" for m in meanings):
+                key = self._pinyin.key(term)
+                if key is not None:
+                    town_sounds[key].add(term)
+        self._town_by_sound = {k: next(iter(t)) for k, t in town_sounds.items() if len(t) == 1}
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
         self._particles = {w for w in catalog.vocabulary.stopwords.zh if len(w) == 1}
         self.vocabulary = sorted(self.lookup)
@@ -289,6 +300,7 @@ class Understanding:
             ("near_me", vocab.near_me),
             ("how_to", vocab.how_to),
             ("where", vocab.where),
+            ("exists", vocab.exists),
             ("plan", vocab.plan),
             ("greeting", vocab.greetings),
             ("capability", vocab.capabilities),
@@ -356,6 +368,8 @@ class Understanding:
         for i in range(n):
             joined = ""
             for j in range(i, min(n, i + _MAX_NGRAM)):
+                if joined and tokens[j] in _FILLERS:
+                    continue  # 测个血糖 is 测血糖, 看个病 is 看病
                 joined = _join(joined, tokens[j])
                 if joined not in self._prefixes:
                     break
@@ -386,10 +400,23 @@ class Understanding:
                         taken[k] = True
             reading.hits.extend(typos)
         reading.hits.extend(self._english_typos(tokens, taken))
+        if not any(m.type in _PLACE_TYPES for h in reading.hits for m in h.meanings):
+            reading.hits.extend(self._place_typos(tokens, taken))
         if not any(m.type in ("kind", "service") for h in reading.hits for m in h.meanings):
             reading.hits.extend(self._english_gapped(tokens, taken))
         reading.hits.sort(key=lambda h: h.start)
         return reading
+
+    def _place_typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
+        """A town written with the right sound and a wrong character (徐经 for 徐泾)."""
+        text = "".join(t for i, t in enumerate(tokens) if not taken[i] and not t.isascii())[:_TYPO_STRETCH]
+        for size in (5, 4, 3, 2):
+            for pos in range(len(text) - size + 1):
+                gram = text[pos : pos + size]
+                term = self._town_by_sound.get(self._pinyin.key(gram) or ())
+                if term is not None and term != gram:
+                    return [Hit(term, 0, 0, self.lookup[term], fuzzy=True)]
+        return []
 
     def _english_gapped(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
         """English terms of two or more words with a word or two between them
@@ -457,8 +484,10 @@ class Understanding:
                     for k in range(pos, pos + size):
                         used[k] = True
                     found.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
-        for size in range(min(8, len(stretch)), 2, -1):
-            cutoff = 66.0 if size == 3 else 74.0
+        # Other one-character slips, in words of four characters or more (法律缓助): in shorter ones
+        # a changed character is as likely another word (老人白 is not 老人院).
+        for size in range(min(8, len(stretch)), 3, -1):
+            cutoff = 74.0
             for pos in range(len(stretch) - size + 1):
                 if any(used[pos : pos + size]):
                     continue
@@ -474,7 +503,7 @@ class Understanding:
                 # the topic in most service words), and so must the rest but one. In a
                 # three-character word only the last may differ (图书官), or 退押金 would be 退役金.
                 diffs = [k for k, (a, b) in enumerate(zip(term, gram, strict=True)) if a != b]
-                if term[0] != gram[0] or len(diffs) > 1 or (size == 3 and diffs and diffs[0] != 2):
+                if term[0] != gram[0] or len(diffs) > 1:
                     continue
                 if diffs and gram[diffs[0]] in self._particles:
                     continue

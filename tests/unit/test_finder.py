@@ -312,3 +312,30 @@ def test_a_year_without_a_published_schedule_still_knows_the_fixed_holidays(find
     top = a.results[0]
     assert top.open_now is False and not top.calendar_known
     assert "2027年节假日安排尚未公布" in a.reply
+
+
+def test_a_measure_word_inside_a_phrase_does_not_hide_it(finder: Finder) -> None:
+    a = finder.answer(Question(text="附近哪里能测个血糖", lat=31.15, lon=121.11))
+    assert (a.intent, a.kind) == ("find_facility", "clinic")
+
+
+@pytest.mark.parametrize(
+    ("text", "town"), [("商榻那边有敬老院吗", "金泽镇"), ("小蒸附近有没有健身中心", "练塘镇")]
+)
+def test_former_town_names_residents_still_use_place_them(finder: Finder, text: str, town: str) -> None:
+    assert finder.answer(Question(text=text)).town == town
+
+
+def test_a_town_typed_with_a_wrong_character_of_the_same_sound_is_placed(finder: Finder) -> None:
+    a = finder.answer(Question(text="徐经镇社区事务受理中心在啥地方"))
+    assert (a.kind, a.town) == ("affairs_centre", "徐泾镇")
+
+
+def test_one_weak_word_does_not_turn_an_off_topic_request_into_a_search(finder: Finder) -> None:
+    a = finder.answer(Question(text="Can you book me a taxi to Hongqiao airport?", lang="en"))
+    assert a.intent == "out_of_scope" and not a.results
+
+
+def test_asking_whether_a_benefit_exists_is_a_service_question(finder: Finder) -> None:
+    a = finder.answer(Question(text="想自己开个小店，有没有创业补贴或者创业贷款"))
+    assert (a.intent, a.service) == ("service_info", "entrepreneurship")
