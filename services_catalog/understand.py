@@ -408,14 +408,24 @@ class Understanding:
         return reading
 
     def _place_typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
-        """A town written with the right sound and a wrong character (徐经 for 徐泾)."""
-        text = "".join(t for i, t in enumerate(tokens) if not taken[i] and not t.isascii())[:_TYPO_STRETCH]
-        for size in (5, 4, 3, 2):
-            for pos in range(len(text) - size + 1):
-                gram = text[pos : pos + size]
-                term = self._town_by_sound.get(self._pinyin.key(gram) or ())
-                if term is not None and term != gram:
-                    return [Hit(term, 0, 0, self.lookup[term], fuzzy=True)]
+        """A town written with the right sound and a wrong character (徐经 for 徐泾), looked for in
+        each run of unmatched characters (never across a matched word: 小[饭店]政 is no 小蒸)."""
+        runs: list[str] = []
+        current = ""
+        for i, tok in enumerate(tokens):
+            if taken[i] or tok.isascii():
+                runs.append(current)
+                current = ""
+            else:
+                current += tok
+        runs.append(current)
+        for text in (r[:_TYPO_STRETCH] for r in runs if len(r) >= 2):
+            for size in (5, 4, 3, 2):
+                for pos in range(len(text) - size + 1):
+                    gram = text[pos : pos + size]
+                    term = self._town_by_sound.get(self._pinyin.key(gram) or ())
+                    if term is not None and term != gram:
+                        return [Hit(term, 0, 0, self.lookup[term], fuzzy=True)]
         return []
 
     def _english_gapped(self, tokens: list[str], taken: list[bool]) -> list[Hit]:

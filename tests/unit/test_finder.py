@@ -339,3 +339,15 @@ def test_one_weak_word_does_not_turn_an_off_topic_request_into_a_search(finder: 
 def test_asking_whether_a_benefit_exists_is_a_service_question(finder: Finder) -> None:
     a = finder.answer(Question(text="想自己开个小店，有没有创业补贴或者创业贷款"))
     assert (a.intent, a.service) == ("service_info", "entrepreneurship")
+
+
+def test_a_town_is_never_heard_across_a_matched_word(finder: Finder) -> None:
+    """小[饭店]政府 holds no 小蒸: sounds are matched only inside runs of unmatched characters."""
+    a = finder.answer(Question(text="想自己开个小饭店，政府有没有创业贷款或者创业补贴"))
+    assert a.town is None
+    assert (a.intent, a.service) == ("service_info", "entrepreneurship")
+
+
+def test_a_request_for_a_diagnosis_is_out_of_scope(finder: Finder) -> None:
+    a = finder.answer(Question(text="我这个症状是什么病：咳嗽了一个礼拜，晚上咳得更厉害"))
+    assert a.intent == "out_of_scope" and not a.results
