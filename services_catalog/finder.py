@@ -127,13 +127,10 @@ class Finder:
         if emergencies and services and r.has("how_to"):
             # "我爸中风了现在瘫在床上，长护险怎么申请": a condition told as background to a
             # question about a service. Answer it, with the emergency number still first.
-            numbers = [self._emergency_numbers[t] for t in emergencies if t in self._emergency_numbers]
-            a.emergency = [self.catalog.hotlines[n] for n in numbers[:1] if n in self.catalog.hotlines]
+            a.emergency = self._emergency_hotlines(emergencies)[:1]
             return self._service(a, max(services, key=lambda s: services[s]))
         if emergencies:
-            numbers = [self._emergency_numbers[t] for t in emergencies if t in self._emergency_numbers]
-            ordered = list(dict.fromkeys([*numbers, *_EMERGENCY_ORDER]))
-            a.emergency = [self.catalog.hotlines[n] for n in ordered if n in self.catalog.hotlines]
+            a.emergency = self._emergency_hotlines(emergencies, all_numbers=True)
             return "emergency"
 
         kinds = r.weights("kind")
@@ -145,7 +142,7 @@ class Finder:
             kinds[q.kind] = kinds.get(q.kind, 0.0) + 100.0
         indicators = r.weights("indicator")
         how_to = r.has("how_to")
-        # Naming a town, or asking whether there is one, asks for a place.
+        # Asking where, asking for the nearest, or naming a town asks for a place.
         wants_place = r.has("where") or r.has("near_me") or a.town is not None
         kind_w = max(kinds.values(), default=0.0)
         service_w = max(services.values(), default=0.0)
@@ -171,11 +168,11 @@ class Finder:
             a.indicator_info = self.catalog.indicators[a.indicator]
             return "plan_indicator"
 
-        # A word that names both a kind and a service ("法律援助") asks for the place unless the
-        # question is how to apply.
         if ind_w == 0 and kind_w == 0 and service_w == 0 and r.has("plan") and _asks_about_plan(r):
             return "plan_indicator"  # the plan in general: the reply lists its indicators
 
+        # A word that names both a kind and a service ("法律援助") asks for the place unless the
+        # question is how to apply.
         if service_w > 0 and (how_to or (service_w > kind_w and not wants_place)):
             return self._service(a, max(services, key=lambda s: services[s]))
 
@@ -211,6 +208,13 @@ class Finder:
         if (r.has("greeting") or r.has("capability")) and not r.has("off_topic"):
             return "help"
         return "out_of_scope"
+
+    def _emergency_hotlines(self, topics: list[str], *, all_numbers: bool = False) -> list[Hotline]:
+        """The numbers for the emergencies named, first; with `all_numbers`, 120/119/110 after them."""
+        numbers = [self._emergency_numbers[t] for t in topics if t in self._emergency_numbers]
+        if all_numbers:
+            numbers = list(dict.fromkeys([*numbers, *_EMERGENCY_ORDER]))
+        return [self.catalog.hotlines[n] for n in numbers if n in self.catalog.hotlines]
 
     def _indicator_by_overlap(self, text: str, *, plan_asked: bool) -> str | None:
         """The indicator sharing three character pairs (or two English words) with the text, if one
