@@ -177,7 +177,8 @@ class Normaliser:
         text = text[:_RAW_CHARS]
         text = unicodedata.normalize("NFKC", text)
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-        text = _TAG.sub(" ", text).replace("'", "").replace("\u2019", "")
+        # OpenCC keeps 著 (also a Simplified character); in questions it is 着 (拿著刀 → 拿着刀).
+        text = _TAG.sub(" ", text).replace("'", "").replace("\u2019", "").replace("著", "着")
         text = self._t2s.convert(text).lower()
         text = _DIGIT_COMMA.sub("", text)
         text = _NOISE.sub(" ", text)
@@ -490,10 +491,13 @@ class Understanding:
                     continue
                 gram = stretch[pos : pos + size]
                 term = self._by_sound.get(self._pinyin.key(gram) or ())
-                if term is not None and term != gram:
-                    for k in range(pos, pos + size):
-                        used[k] = True
-                    found.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
+                if term is None or term == gram:
+                    continue
+                if size == 2 and gram[0] != term[0] and gram[1] != term[1]:
+                    continue  # two characters both changed is another word (户里 is not 护理)
+                for k in range(pos, pos + size):
+                    used[k] = True
+                found.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
         # Other one-character slips, in words of four characters or more (法律缓助): in shorter ones
         # a changed character is as likely another word (老人白 is not 老人院).
         for size in range(min(8, len(stretch)), 3, -1):

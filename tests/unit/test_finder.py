@@ -351,3 +351,14 @@ def test_a_town_is_never_heard_across_a_matched_word(finder: Finder) -> None:
 def test_a_request_for_a_diagnosis_is_out_of_scope(finder: Finder) -> None:
     a = finder.answer(Question(text="我这个症状是什么病：咳嗽了一个礼拜，晚上咳得更厉害"))
     assert a.intent == "out_of_scope" and not a.results
+
+
+def test_two_changed_characters_of_the_same_sound_are_another_word(finder: Finder) -> None:
+    """户里 sounds like 护理, but a window spitting fire is an emergency, not long-term care."""
+    a = finder.answer(Question(text="邻居家窗户里往外冒火"))
+    assert a.intent == "emergency" and "119" in a.reply.split("\n", 1)[0]
+
+
+def test_traditional_zhe_reads_as_simplified_zhe(finder: Finder) -> None:
+    a = finder.answer(Question(text="有人拿著刀在街上追人"))
+    assert a.intent == "emergency" and "110" in a.reply.split("\n", 1)[0]
