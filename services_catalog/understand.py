@@ -114,8 +114,9 @@ class Reading:
         out: dict[str, float] = defaultdict(float)
         for hit in self.hits:
             same = [m for m in hit.meanings if m.type == kind]
+            place_bonus = 1.0 if kind == "kind" and _names_a_place(hit.term) else 0.0
             for m in same:
-                out[m.id] += _term_weight(hit.term) / len(same) * (0.8 if hit.fuzzy else 1.0)
+                out[m.id] += (_term_weight(hit.term) + place_bonus) / len(same) * (0.8 if hit.fuzzy else 1.0)
         return dict(out)
 
     def ambiguous(self, kind: MeaningType) -> list[tuple[str, ...]]:
@@ -138,6 +139,17 @@ def _is_ambiguous(hit: Hit) -> bool:
 
 def _is_sure(hit: Hit) -> bool:
     return any(m.type in _SURE_TYPES for m in hit.meanings) and not _is_ambiguous(hit)
+
+
+# Words that end a place's name: a named kind of place (医院) outweighs a need (不舒服).
+_PLACE_SUFFIXES_ZH = ("院", "馆", "中心", "站", "所", "室", "之家", "心园", "食堂", "点", "处", "大厅")
+_PLACE_SUFFIXES_EN = ("hospital", "library", "centre", "clinic", "station", "office", "home", "hall", "house")
+
+
+def _names_a_place(term: str) -> bool:
+    if term.isascii():
+        return term.rsplit(" ", 1)[-1] in _PLACE_SUFFIXES_EN
+    return term.endswith(_PLACE_SUFFIXES_ZH)
 
 
 def _term_weight(term: str) -> float:
@@ -277,6 +289,8 @@ class Understanding:
                 if key is not None:
                     town_sounds[key].add(term)
         self._town_by_sound = {k: next(iter(t)) for k, t in town_sounds.items() if len(t) == 1}
+        # Every character the catalogue's words use: a slip usually lands outside them.
+        self._catalog_chars = {ch for term in self.lookup for ch in term if not ch.isascii()}
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
         self._particles = {w for w in catalog.vocabulary.stopwords.zh if len(w) == 1}
         self.vocabulary = sorted(self.lookup)
@@ -498,10 +512,11 @@ class Understanding:
                 for k in range(pos, pos + size):
                     used[k] = True
                 found.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
-        # Other one-character slips, in words of four characters or more (法律缓助): in shorter ones
-        # a changed character is as likely another word (老人白 is not 老人院).
-        for size in range(min(8, len(stretch)), 3, -1):
-            cutoff = 74.0
+        # Other one-character slips: in words of four characters or more (法律缓助); in words of
+        # three only the last, and only to a character the catalogue never uses (图书绾 is a slip
+        # for 图书馆, but 老人白 is not 老人院: 白 is an ordinary character here).
+        for size in range(min(8, len(stretch)), 2, -1):
+            cutoff = 66.0 if size == 3 else 74.0
             for pos in range(len(stretch) - size + 1):
                 if any(used[pos : pos + size]):
                     continue
@@ -518,6 +533,8 @@ class Understanding:
                 # three-character word only the last may differ (图书官), or 退押金 would be 退役金.
                 diffs = [k for k, (a, b) in enumerate(zip(term, gram, strict=True)) if a != b]
                 if term[0] != gram[0] or len(diffs) > 1:
+                    continue
+                if size == 3 and diffs and (diffs[0] != 2 or gram[2] in self._catalog_chars):
                     continue
                 if diffs and gram[diffs[0]] in self._particles:
                     continue

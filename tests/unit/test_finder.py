@@ -362,3 +362,17 @@ def test_two_changed_characters_of_the_same_sound_are_another_word(finder: Finde
 def test_traditional_zhe_reads_as_simplified_zhe(finder: Finder) -> None:
     a = finder.answer(Question(text="有人拿著刀在街上追人"))
     assert a.intent == "emergency" and "110" in a.reply.split("\n", 1)[0]
+
+
+def test_a_named_kind_of_place_outweighs_a_symptom(finder: Finder) -> None:
+    a = finder.answer(Question(text="重固镇附近有医院吗，我爸眼睛不舒服想去看看"))
+    assert a.kind == "hospital"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), [("白鹤有图书绾伐", "library"), ("香花桥有没有老人白天托管的地方", "elderly_centre")]
+)
+def test_a_three_character_slip_only_to_a_character_the_catalogue_never_uses(
+    finder: Finder, text: str, kind: str
+) -> None:
+    assert finder.answer(Question(text=text)).kind == kind
