@@ -242,7 +242,13 @@ class Understanding:
     def __init__(self, catalog: Catalog) -> None:
         self.normalise = Normaliser()
         self._terms: dict[str, set[Meaning]] = defaultdict(set)
+        self._single: dict[str, set[Meaning]] = defaultdict(set)
         self._add_catalog(catalog)
+        self._single_chars = {
+            k: tuple(v)
+            for k, v in self._single.items()
+            if all(m.type in ("greeting", "capability") for m in v)
+        }
         self.lookup: dict[str, tuple[Meaning, ...]] = {
             k: tuple(sorted(v, key=lambda m: (m.type, m.id))) for k, v in self._terms.items()
         }
@@ -302,6 +308,8 @@ class Understanding:
             key = _key(self.normalise(word))
             if key and (len(key) >= 2 or key.isascii()):
                 self._terms[key].add(meaning)
+            elif len(key) == 1:
+                self._single[key].add(meaning)  # matched only as a whole message
 
     def _add_catalog(self, catalog: Catalog) -> None:
         vocab = catalog.vocabulary
@@ -377,6 +385,9 @@ class Understanding:
         text = self.normalise(raw)
         tokens = self.segment(text)
         reading = Reading(text=text, tokens=tokens)
+        if text in self._single_chars:  # "嗨" alone is a greeting; inside a sentence it is noise
+            reading.hits.append(Hit(text, 0, len(tokens), self._single_chars[text]))
+            return reading
         taken = [False] * len(tokens)
         candidates: list[tuple[int, int, str]] = []
         n = len(tokens)

@@ -376,3 +376,13 @@ def test_a_three_character_slip_only_to_a_character_the_catalogue_never_uses(
     finder: Finder, text: str, kind: str
 ) -> None:
     assert finder.answer(Question(text=text)).kind == kind
+
+
+def test_a_one_character_greeting_alone_gets_help_but_means_nothing_inside_a_sentence(finder: Finder) -> None:
+    assert finder.answer(Question(text="嗨")).intent == "help"
+    assert finder.answer(Question(text="嗨 朱家角有没有图书馆")).kind == "library"
+
+
+def test_stroke_signs_described_in_everyday_words_get_120(finder: Finder) -> None:
+    a = finder.answer(Question(text="我老公说话突然含糊不清 半边脸歪了 手也抬不起来"))
+    assert a.intent == "emergency" and "120" in a.reply.split("\n", 1)[0]
