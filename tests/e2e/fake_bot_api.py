@@ -11,7 +11,6 @@ Telegram does (429 with `parameters.retry_after`, a bare 502 from the proxy in f
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.bot_api_results import bot_user, sent_message
 
 BOT_ID = 424242
 BOT_USERNAME = "doorstep_e2e_bot"
@@ -194,39 +195,12 @@ class FakeBotApi:
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "家门口",
-                "username": BOT_USERNAME,
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
-            }
+            return bot_user(BOT_ID, BOT_USERNAME)
         if method in ("sendMessage", "sendVenue"):
             with self._cond:
                 self._next_message_id += 1
                 message_id = self._next_message_id
-            message: dict[str, Any] = {
-                "message_id": message_id,
-                "date": int(dt.datetime.now(dt.UTC).timestamp()),
-                "chat": {"id": params.get("chat_id"), "type": "private"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "家门口"},
-            }
-            if method == "sendMessage":
-                message["text"] = str(params.get("text", ""))
-                if (
-                    isinstance(params.get("reply_markup"), dict)
-                    and "inline_keyboard" in params["reply_markup"]
-                ):
-                    message["reply_markup"] = params["reply_markup"]
-            else:
-                message["venue"] = {
-                    "location": {"latitude": params.get("latitude"), "longitude": params.get("longitude")},
-                    "title": params.get("title"),
-                    "address": params.get("address"),
-                }
-            return message
+            return sent_message(method, params, message_id=message_id, bot_id=BOT_ID)
         return True
 
     @staticmethod

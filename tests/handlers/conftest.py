@@ -39,6 +39,7 @@ from services_catalog.models import (
     Town,
     Vocabulary,
 )
+from tests.bot_api_results import bot_user, sent_message
 
 BOT_ID = 999000
 BOT_USERNAME = "doorstep_test_bot"
@@ -86,32 +87,10 @@ class RecordingRequest(BaseRequest):
 
     def _result(self, endpoint: str, params: dict[str, Any]) -> Any:
         if endpoint == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "家门口",
-                "username": BOT_USERNAME,
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
-            }
+            return bot_user(BOT_ID, BOT_USERNAME)
         if endpoint in ("sendMessage", "sendVenue"):
             self._next_message_id += 1
-            message: dict[str, Any] = {
-                "message_id": self._next_message_id,
-                "date": int(dt.datetime.now(dt.UTC).timestamp()),
-                "chat": {"id": params.get("chat_id", 0), "type": "private"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "家门口"},
-            }
-            if endpoint == "sendMessage":
-                message["text"] = params.get("text", "")
-            else:
-                message["venue"] = {
-                    "location": {"latitude": params["latitude"], "longitude": params["longitude"]},
-                    "title": params["title"],
-                    "address": params["address"],
-                }
-            return message
+            return sent_message(endpoint, params, message_id=self._next_message_id, bot_id=BOT_ID)
         if endpoint == "getUpdates":
             return []
         return True
