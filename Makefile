@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test lint bench eval setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The dev set beside the project, then our own held-out sets (written without seeing the code).
+eval: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python ../shared/eval/score.py
+	for f in eval/heldout*.jsonl; do echo "$$f"; PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python ../shared/eval/score.py "$$f" | tail -n 1; done
