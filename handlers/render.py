@@ -272,9 +272,16 @@ class Renderer:
         lang = answer.lang
         if answer.intent == "emergency":
             return self._emergency(answer)
-        if answer.needs_location:
-            return self.ask_location(answer, catalog)
         blocks: list[str] = []
+        if answer.emergency:  # a condition told with the question ("中风后…"): the number comes first
+            h = answer.emergency[0]
+            first = self.locales.t(
+                lang, "core.emergency.if_now", number=h.number, name=h.name_en if lang == "en" else h.name
+            )
+            blocks.append(f"🚨 <b>{esc(first)}</b>")
+        if answer.needs_location:
+            ask = self.ask_location(answer, catalog)
+            return Reply("\n\n".join([*blocks, ask.text]), ask.markup) if blocks else ask
         if answer.intent == "service_info" and answer.service_info is not None:
             blocks.append(self._service(answer, catalog))
         elif answer.intent == "plan_indicator" and answer.indicator_info is not None:
@@ -440,12 +447,6 @@ class Renderer:
         name = service.name_en if lang == "en" else service.name
         summary = service.summary_en if lang == "en" and service.summary_en else service.summary
         lines = [f"<b>{esc(name)}</b>", esc(summary)]
-        if answer.emergency:  # a condition told with the question: the number comes first
-            h = answer.emergency[0]
-            first = self.locales.t(
-                lang, "core.emergency.if_now", number=h.number, name=h.name_en if lang == "en" else h.name
-            )
-            lines.insert(0, f"🚨 <b>{esc(first)}</b>\n")
         if service.eligibility:
             lines.append(f"\n<b>{self.h(lang, 'service.eligibility')}</b>")
             lines += [f"• {esc(item)}" for item in service.eligibility]

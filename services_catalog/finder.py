@@ -124,10 +124,17 @@ class Finder:
     def _intent(self, q: Question, r: Reading, a: Answer) -> Intent:
         emergencies = r.ids("emergency")
         services = r.weights("service")
+        background = [m.id for h in r.background for m in h.meanings if m.type == "emergency"]
+        if background and not emergencies:
+            if r.weights("kind") or services or r.ids("facility"):
+                # "奶奶中风后要长期有人照顾，练塘有敬老院吗": answer the question, the number first.
+                a.emergency = self._emergency_hotlines(background)[:1]
+            else:
+                emergencies = background  # nothing else asked: treat it as happening now
         if emergencies and services and r.has("how_to"):
             # "我爸中风了现在瘫在床上，长护险怎么申请": a condition told as background to a
             # question about a service. Answer it, with the emergency number still first.
-            a.emergency = self._emergency_hotlines(emergencies)[:1]
+            a.emergency = a.emergency or self._emergency_hotlines(emergencies)[:1]
             return self._service(a, max(services, key=lambda s: services[s]))
         if emergencies:
             a.emergency = self._emergency_hotlines(emergencies, all_numbers=True)

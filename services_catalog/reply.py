@@ -124,15 +124,15 @@ def _compose(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[str]:
         if ind.note:
             lines.append(t(lang, "core.plan.note", note=ind.note))
         return lines
+    urgent: list[str] = []
+    if a.emergency:  # a condition mentioned with the question: the number still comes first
+        line = a.emergency[0]
+        label = line.name_en if lang == "en" else line.name
+        urgent = [t(lang, "core.emergency.if_now", number=line.number, name=label)]
     if a.intent == "service_info" and a.service_info is not None:
-        urgent: list[str] = []
-        if a.emergency:  # a condition mentioned with the question: the number still comes first
-            line = a.emergency[0]
-            label = line.name_en if lang == "en" else line.name
-            urgent = [t(lang, "core.emergency.if_now", number=line.number, name=label)]
         return urgent + _service_lines(a, catalog, loc, lang)
     if a.intent == "find_facility":
-        return _find_lines(a, catalog, loc, lang)
+        return urgent + _find_lines(a, catalog, loc, lang)
     if a.intent == "help":
         return [t(lang, "core.help.intro"), t(lang, "core.help.examples")]
     return [t(lang, "core.out_of_scope.sorry"), t(lang, "core.out_of_scope.can_do")]

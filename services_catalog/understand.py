@@ -95,6 +95,8 @@ class Reading:
     text: str  # normalised
     tokens: list[str]
     hits: list[Hit] = field(default_factory=list)
+    # Emergencies told as past background ("中风后", "中风过"): the question is about something else.
+    background: list[Hit] = field(default_factory=list)
 
     def ids(self, kind: MeaningType) -> list[str]:
         """Ids of one meaning type, in order of appearance, without repeats."""
@@ -163,8 +165,10 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _NOISE = re.compile(r"[^\w\s.,%+-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
-# Measure words and particles people put inside a phrase ("测个血糖", "看一下病").
-_FILLERS = frozenset({"个", "一个", "一下", "下", "点", "一点", "些", "一些", "次", "一次"})
+# Measure words and particles people put inside a phrase ("测个血糖", "看一下病", "养老机构的床位").
+# Words after an event that put it in the past ("中风后要人照顾").
+_AFTER = frozenset({"后", "以后", "之后", "过", "过后"})
+_FILLERS = frozenset({"个", "一个", "一下", "下", "点", "一点", "些", "一些", "次", "一次", "的"})
 _TYPO_STRETCH = 24  # characters of an unmatched stretch searched for typos
 _HAS_WORD = re.compile(r"\w")
 _REPEATED_CHAR = re.compile(r"(.)\1{3,}")
@@ -393,13 +397,16 @@ class Understanding:
         n = len(tokens)
         for i in range(n):
             joined = ""
+            skipped_de = False
             for j in range(i, min(n, i + _MAX_NGRAM)):
                 if joined and tokens[j] in _FILLERS:
+                    skipped_de = skipped_de or tokens[j] == "的"
                     continue  # 测个血糖 is 测血糖, 看个病 is 看病
                 joined = _join(joined, tokens[j])
                 if joined not in self._prefixes:
                     break
-                if joined in self.lookup:
+                # Across 的 only long terms (养老机构的床位); 好看的电影 is not 看电影.
+                if joined in self.lookup and not (skipped_de and len(joined) < 4):
                     candidates.append((i, j + 1, joined))
         # Longest terms win; a term never overlaps one already taken.
         candidates.sort(key=lambda c: (-len(c[2].replace(" ", "")), c[0]))
@@ -431,6 +438,10 @@ class Understanding:
         if not any(m.type in ("kind", "service") for h in reading.hits for m in h.meanings):
             reading.hits.extend(self._english_gapped(tokens, taken))
         reading.hits.sort(key=lambda h: h.start)
+        for hit in [h for h in reading.hits if any(m.type == "emergency" for m in h.meanings)]:
+            if hit.end < len(tokens) and tokens[hit.end] in _AFTER:
+                reading.hits.remove(hit)
+                reading.background.append(hit)
         return reading
 
     def _place_typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:

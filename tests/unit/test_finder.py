@@ -386,3 +386,18 @@ def test_a_one_character_greeting_alone_gets_help_but_means_nothing_inside_a_sen
 def test_stroke_signs_described_in_everyday_words_get_120(finder: Finder) -> None:
     a = finder.answer(Question(text="我老公说话突然含糊不清 半边脸歪了 手也抬不起来"))
     assert a.intent == "emergency" and "120" in a.reply.split("\n", 1)[0]
+
+
+def test_an_event_told_as_past_background_lets_the_question_be_answered_number_first(finder: Finder) -> None:
+    a = finder.answer(Question(text="奶奶中风后要长期有人照顾，练塘有敬老院能住吗"))
+    assert (a.intent, a.kind, a.town) == ("find_facility", "nursing_home", "练塘镇")
+    assert "120" in a.reply.split("\n", 1)[0]
+    assert finder.answer(Question(text="我爸中风了")).intent == "emergency"
+
+
+def test_a_long_term_joined_across_de_but_not_a_short_one(finder: Finder) -> None:
+    assert (
+        finder.answer(Question(text="到2025年全区养老机构的床位一共要有多少张")).indicator
+        == "elderly_care_beds"
+    )
+    assert finder.answer(Question(text="最近有什么好看的电影")).intent == "out_of_scope"
