@@ -162,10 +162,13 @@ class Finder:
             if number in by_row:
                 indicators, ind_w = {by_row[number]: 1.0}, 1.0
         asks_figure = r.has("plan") or any(w in r.text for w in _FIGURE_WORDS)
-        if ind_w == 0 and asks_figure and (r.has("plan") or (kind_w == 0 and service_w == 0)):
+        # A figure asked about ("这五年要让多少户家庭住上廉租房") may be a plan row even when
+        # service words are in it; how-to questions stay with the service.
+        if ind_w == 0 and asks_figure and (r.has("plan") or not how_to or (kind_w == 0 and service_w == 0)):
             guess = self._indicator_by_overlap(r.text, plan_asked=r.has("plan"))
             if guess is not None:
-                indicators, ind_w = {guess: 1.0}, 1.0
+                # A figure asked about with no how-to: the row outweighs the words around it.
+                indicators, ind_w = {guess: 1.0}, max(1.0, kind_w, service_w)
         if (
             ind_w > 0
             and (r.has("plan") or ind_w >= max(kind_w, service_w))

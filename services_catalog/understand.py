@@ -299,6 +299,12 @@ class Understanding:
                 if key is not None:
                     town_sounds[key].add(term)
         self._town_by_sound = {k: next(iter(t)) for k, t in town_sounds.items() if len(t) == 1}
+        # Romanised pinyin typed without tones or spaces ("weishengyuan", "gongzufang").
+        self._by_romanised = {
+            "".join(key): term
+            for key, term in self._by_sound.items()
+            if len(key) >= 2 and len("".join(key)) >= 5
+        }
         # Every character the catalogue's words use: a slip usually lands outside them.
         self._catalog_chars = {ch for term in self.lookup for ch in term if not ch.isascii()}
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
@@ -494,6 +500,11 @@ class Understanding:
         hits: list[Hit] = []
         for i, tok in enumerate(tokens):
             if taken[i] or not tok.isascii() or not tok.isalpha() or len(tok) < 5 or tok in self._prefixes:
+                continue
+            spelled = self._by_romanised.get(tok)
+            if spelled is not None:  # pinyin typed in Latin letters
+                taken[i] = True
+                hits.append(Hit(spelled, i, i + 1, self.lookup[spelled], fuzzy=True))
                 continue
             best = process.extractOne(tok, self._fuzzy_ascii, scorer=fuzz.ratio, score_cutoff=85.0)
             if best is not None:

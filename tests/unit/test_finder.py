@@ -401,3 +401,24 @@ def test_a_long_term_joined_across_de_but_not_a_short_one(finder: Finder) -> Non
         == "elderly_care_beds"
     )
     assert finder.answer(Question(text="最近有什么好看的电影")).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    ("text", "indicator"),
+    [
+        ("这五年要让多少户困难家庭新住上廉租房", "new_low_rent_households"),
+        ("青浦一年要新增多少个工作机会", "new_jobs_per_year"),
+    ],
+)
+def test_a_figure_asked_about_in_service_words_is_the_plan_row(
+    finder: Finder, text: str, indicator: str
+) -> None:
+    a = finder.answer(Question(text=text))
+    assert (a.intent, a.indicator) == ("plan_indicator", indicator)
+    assert finder.catalog.indicators[indicator].target in a.reply
+
+
+def test_pinyin_typed_in_latin_letters_is_understood(finder: Finder) -> None:
+    a = finder.answer(Question(text="xujing you weishengyuan ma"))
+    assert (a.kind, a.town) == ("clinic", "徐泾镇")
+    assert finder.answer(Question(text="gongzufang 怎么申请")).service == "public_rental_housing"
