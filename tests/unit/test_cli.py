@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.contract_shapes import ANSWER_KEYS, LOCATION_KEYS
 
 BUNDLED = Path(__file__).resolve().parents[2] / "services_catalog" / "data"
 
@@ -41,19 +42,9 @@ def test_ask_json_has_the_contract_shape() -> None:
     code, out = run("ask", "朱家角有没有图书馆", "--json")
     answer = json.loads(out)
     assert code == 0
-    assert set(answer) >= {
-        "intent",
-        "kind",
-        "service",
-        "indicator",
-        "town",
-        "needs_location",
-        "location",
-        "results",
-        "reply",
-    }
+    assert set(answer) >= ANSWER_KEYS
     assert answer["results"][0]["town"] == "朱家角镇"
-    assert set(answer["location"]) == {"lat", "lon", "source"}
+    assert set(answer["location"]) == LOCATION_KEYS
 
 
 def test_ask_batch_answers_every_line_in_order_even_a_bad_one(tmp_path: Path) -> None:

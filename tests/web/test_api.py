@@ -11,22 +11,7 @@ from sqlalchemy import Engine
 from bot.web import accounts
 from services_catalog.answer import Question
 from services_catalog.live import LiveFinder
-
-ANSWER_KEYS = {
-    "intent",
-    "kind",
-    "service",
-    "indicator",
-    "town",
-    "needs_location",
-    "location",
-    "results",
-    "reply",
-}
-RESULT_KEYS = {
-    "id", "name", "kind", "town", "address", "phone", "lat", "lon",
-    "distance_m", "open_now", "hours_today", "next_open",
-}  # fmt: skip
+from tests.contract_shapes import ANSWER_KEYS, RESULT_KEYS
 
 
 @pytest.fixture
