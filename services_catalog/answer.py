@@ -96,6 +96,9 @@ class Answer:
     follow_up: bool = False  # answered about the place the conversation was already on
     clarify: list[str] = field(default_factory=list)  # kind or service ids to choose between
     hotline: Hotline | None = None  # the hotline to fall back on (12345 or the topic's)
+    # A complaint, suggestion or report about a city matter: handed to 12345, never looked up.
+    complaint: bool = False
+    why: str = ""  # which rule or score decided, in a short form ("emergency: fall + unresponsive")
     reply: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -129,4 +132,5 @@ class Answer:
                 for r in self.results
             ],
             "reply": self.reply,
+            "why": self.why,
         }
