@@ -104,6 +104,12 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
             found, problems = check_catalog(folder)
             for p in problems:
                 stdout.write(f"{p}\n")
+            if args.catalog_command == "reload":  # kept, so the console's status page shows it too
+                from services_catalog import audit
+
+                audit.record_reload_in(
+                    _engine(settings), via="command line", source=str(folder), problems=problems
+                )
             if found is None:
                 errors = sum(p.severity == "error" for p in problems)
                 print(f"{folder}: {errors} error(s); the catalogue was not loaded.", file=sys.stderr)

@@ -78,10 +78,14 @@ def render_page(
     *,
     account: Account | None,
     title_key: str,
+    title: str | None = None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """`template` in the request's language, with the console's common context."""
+    """`template` in the request's language, with the console's common context.
+
+    The page's title is the sentence `title_key`, or `title` (a record's name) when given.
+    """
     lang = request_lang(request)
     words = Words(console.locales, lang, console.live.finder.catalog)
     response = console.templates.TemplateResponse(
@@ -91,7 +95,7 @@ def render_page(
             "t": words.t,
             "words": words,
             "lang": lang,
-            "title": words.t(title_key),
+            "title": title if title is not None else words.t(title_key),
             "account": account,
             "csrf": Verbatim(csrf_token(request)) if account else "",
             "csrf_field": CSRF_FIELD,
