@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     csub.add_parser("stats", help="what the catalogue holds and how much of it is verified")
     reload = csub.add_parser("reload", help="validate and import the catalogue into the store")
     reload.add_argument("folder", nargs="?", type=Path)
+    coverage = csub.add_parser("coverage", help="the 15-minute-walk coverage by town and kind (estimates)")
+    coverage.add_argument("--csv", action="store_true", help="one CSV row per town and kind")
 
     web = sub.add_parser("web", help="the operator console")
     web.add_argument("--host", default="127.0.0.1")

@@ -136,6 +136,12 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
         case "stats":
             stdout.write(catalog_stats(load_catalog(settings.doorstep_catalog)) + "\n")
             return 0
+        case "coverage":
+            from services_catalog.coverage import coverage, coverage_csv, coverage_table
+
+            report = coverage(load_catalog(settings.doorstep_catalog))
+            stdout.write(coverage_csv(report) if args.csv else coverage_table(report) + "\n")
+            return 0
     raise AssertionError(args.catalog_command)
 
 

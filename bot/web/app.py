@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
-from bot.web import accounts, api, operator, records, staff
+from bot.web import accounts, api, coverage, operator, records, staff
 from bot.web.auth import LoginRequired, session_account
 from bot.web.deps import Console
 from bot.web.pages import HERE, make_templates, purge_unanswered, render_page
@@ -42,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     operator.router,
     staff.router,
     records.router,
+    coverage.router,
     api.router,
     api.schema_router,
 )

@@ -146,7 +146,7 @@ def read_form(posted: RecordForm, shown: RecordForm, words: Words, *, who: str, 
         if posted.opening_hours:
             issue = hours_issue(posted.opening_hours)
             if issue is not None:
-                problems["opening_hours"] = " ".join(issue_lines(words, issue))
+                problems["opening_hours"] = "\n".join(issue_lines(words, issue))
             else:
                 values["opening_hours"] = posted.opening_hours
                 values["hours_status"] = "confirmed" if posted.hours_confirmed else "typical"
@@ -169,7 +169,7 @@ def read_form(posted: RecordForm, shown: RecordForm, words: Words, *, who: str, 
                 "lon": pasted.lon,
                 "crs": pasted.crs,
                 "precision": posted.precision if posted.precision in ("exact", "approximate") else "exact",
-                "source": f"{posted.source}（{posted.verified_by or who} {today.isoformat()}）"[:TEXT_CHARS],
+                "source": point_source(posted, shown, who=who, today=today, crs=pasted.crs),
             }
     elif changed("precision") and posted.precision in ("exact", "approximate"):
         values["point"] = {"precision": posted.precision}
@@ -186,6 +186,14 @@ def read_form(posted: RecordForm, shown: RecordForm, words: Words, *, who: str, 
                 values["verified"] = day
                 verified_by = posted.verified_by or who
     return FormResult(values, problems, notes, verified_by)
+
+
+def point_source(posted: RecordForm, shown: RecordForm, *, who: str, today: dt.date, crs: str) -> str:
+    """Where a pasted position came from, as the catalogue's files write it (in Chinese)."""
+    text = f"由 {posted.verified_by or who} 于 {today.isoformat()} 在控制台录入（{crs.upper()}）"
+    if posted.source and posted.source != shown.source:
+        text += f"；来源：{posted.source}"
+    return text[:TEXT_CHARS]
 
 
 def issue_lines(words: Words, issue: HoursIssue) -> list[str]:

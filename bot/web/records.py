@@ -23,7 +23,7 @@ from bot.web.auth import StaffMember, check_csrf
 from bot.web.deps import Console, ConsoleDep, LiveCatalogue, StoreSession
 from bot.web.pages import render_page, request_lang, utc_to_local
 from bot.web.record_form import HOLIDAY_POLICIES, RecordForm, hours_preview, issue_lines, read_form
-from bot.web.render import SHANGHAI, Verbatim, Words, now_shanghai
+from bot.web.render import FALLBACK_HOTLINE, SHANGHAI, Verbatim, Words, now_shanghai
 from services_catalog import audit, demand, feedback
 from services_catalog.editing import Change, Draft, EditRefused, RecordNotFound, StaleRecord, edit_lock
 from services_catalog.finder import Finder
@@ -173,8 +173,9 @@ def queue(
         rows.sort(key=lambda r: (r.name, r.id))
     elif sort == "changed":
         rows.sort(key=lambda r: r.changed or "", reverse=True)
-    else:  # most asked-for first; then reported, unverified, and by name
-        rows.sort(key=lambda r: (-r.asked, -r.reports, r.verified is not None, r.town, r.name))
+    else:  # most asked-for first; then reported, unverified, in the catalogue's order of towns
+        town_order = {name: i for i, name in enumerate(catalog.towns)}
+        rows.sort(key=lambda r: (-r.asked, -r.reports, r.verified is not None, town_order.get(r.town, 99)))
     return render_page(
         console,
         request,
@@ -355,10 +356,7 @@ def _record_page(
             "via": entry.via,
             "added": entry.added,
             "note": entry.note,
-            "fields": [
-                (name, _shown(entry.before.get(name)), _shown(entry.after.get(name)))
-                for name in dict.fromkeys([*entry.before, *entry.after])
-            ],
+            "fields": _fields(words, entry.before, entry.after),
         }
         for entry in audit.history(session=session, facility_id=facility.id)
     ]
@@ -369,7 +367,7 @@ def _record_page(
         if issue is None:
             preview = hours_preview(words, form.opening_hours, form.holidays)
         else:
-            hours_problem = " ".join(issue_lines(words, issue))
+            hours_problem = "\n".join(issue_lines(words, issue))
     return render_page(
         console,
         request,
@@ -379,7 +377,7 @@ def _record_page(
         title=facility.name,
         status_code=status_code,
         facility=facility,
-        row=words.row(result),
+        row=words.row(result, fallback_phone=_hotline_for(finder, facility.kind)),
         file=_file_of(console, facility.id),
         form=_verbatim_form(form),
         message=message,
@@ -388,12 +386,18 @@ def _record_page(
         notes=notes or [],
         catalog_problems=catalog_problems or [],
         reports=reports,
-        leads=[_lead(lead) for lead in bundled_leads().get(facility.id, [])],
+        leads=[_lead(words, lead) for lead in bundled_leads().get(facility.id, [])],
         history=history,
         preview=preview,
         hours_problem=hours_problem,
         holiday_policies=HOLIDAY_POLICIES,
     )
+
+
+def _hotline_for(finder: Finder, kind: str) -> str:
+    """The number residents are given for a place of `kind` without a phone (as answers do)."""
+    lines = finder.catalog.hotlines.values()
+    return next((h.number for h in lines if not h.emergency and kind in h.topics), FALLBACK_HOTLINE)
 
 
 def _verbatim_form(form: RecordForm) -> RecordForm:
@@ -405,9 +409,10 @@ def _verbatim_form(form: RecordForm) -> RecordForm:
     return shown
 
 
-def _lead(lead: Lead) -> dict[str, Any]:
+def _lead(words: Words, lead: Lead) -> dict[str, Any]:
     return {
         "field": lead.field,
+        "label": words.t(FIELD_LABELS[lead.field]),
         "value": Verbatim(lead.value),
         "sources": [Verbatim(s) for s in lead.sources],
         "as_of": lead.as_of,
@@ -415,9 +420,40 @@ def _lead(lead: Lead) -> dict[str, Any]:
     }
 
 
+FIELD_LABELS = {
+    "name": "record.name",
+    "name_en": "record.name_en",
+    "aliases": "record.aliases",
+    "address": "record.address",
+    "phone": "record.phone",
+    "opening_hours": "record.hours",
+    "hours_status": "record.hours_confirmed",
+    "holidays": "record.holidays",
+    "point": "record.position",
+    "source": "record.source",
+    "verified": "record.verified_on",
+    "note": "record.note",
+}
+
+
+def _fields(words: Words, before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, before, after) for each field an audit entry changed."""
+    return [
+        (
+            words.t(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
+            _shown(before.get(name)),
+            _shown(after.get(name)),
+        )
+        for name in dict.fromkeys([*before, *after])
+    ]
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict) and "lat" in value and "lon" in value:  # a point: as staff paste it
+        extra = ", ".join(str(value[k]) for k in ("crs", "precision") if k in value)
+        return Verbatim(f"{value['lon']},{value['lat']} ({extra})")
     if isinstance(value, dict):
         return Verbatim(", ".join(f"{k}: {v}" for k, v in value.items()))
     if isinstance(value, list):
@@ -468,7 +504,7 @@ def hours_check(
         return {"ok": True, "preview": "", "problem": ""}
     issue = hours_issue(spec)
     if issue is not None:
-        return {"ok": False, "preview": "", "problem": " ".join(issue_lines(words, issue))}
+        return {"ok": False, "preview": "", "problem": "\n".join(issue_lines(words, issue))}
     return {"ok": True, "preview": hours_preview(words, spec.strip(), holidays), "problem": ""}
 
 
@@ -486,6 +522,7 @@ def changes(
     days: int = Query(default=CHANGE_DAYS, ge=1, le=366),
 ) -> Response:
     """Every change to the catalogue in the last `days` days, newest first."""
+    words = _words(console, request)
     since = dt.datetime.now(SHANGHAI) - dt.timedelta(days=days)
     entries = [
         {
@@ -499,10 +536,7 @@ def changes(
             else entry.facility_id,
             "added": entry.added,
             "note": Verbatim(entry.note),
-            "fields": [
-                (name, _shown(entry.before.get(name)), _shown(entry.after.get(name)))
-                for name in dict.fromkeys([*entry.before, *entry.after])
-            ],
+            "fields": _fields(words, entry.before, entry.after),
         }
         for entry in audit.changes_since(session=session, since=since.astimezone(dt.UTC))
     ]
