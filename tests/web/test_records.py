@@ -316,3 +316,15 @@ def test_after_a_save_the_catalogue_still_validates(keeper: TestClient, catalog_
     catalog, problems = check_catalog(catalog_copy)
     assert catalog is not None, problems
     assert catalog.facilities[CLINIC].aliases == ["朱家角卫生院", "朱家角医院"]
+
+
+def test_the_coverage_page_draws_the_map_and_says_the_figures_are_estimates(keeper: TestClient) -> None:
+    page = keeper.get("/staff/coverage", params={"kind": "library"}).text
+    assert 'id="coverage-estimate"' in page and "都是估计" in page
+    assert page.count('<circle class="committee') >= 100
+    assert page.count('class="facility') == 12  # the 12 libraries, each a link to its record
+    assert 'href="/staff/facilities/library-district"' in page
+    svg = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert "<image" not in svg and re.findall(r"https?://[^\s\"]+", svg) == ["http://www.w3.org/2000/svg"]
+    shares = re.findall(r'data-kind="library" data-share="([0-9.]+)"', page)
+    assert len(shares) == 11 and all(0 <= float(s) <= 1 for s in shares)
