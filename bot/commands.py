@@ -125,6 +125,15 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
                 summary += f"; imported into the store as version {version}"
             stdout.write(summary + "\n")
             return 0
+        case "export" if args.format == "hsds":
+            from services_catalog.hsds import write_hsds
+
+            if args.out is None:
+                print("doorstep catalog export --format hsds: give --out DIR for the files.", file=sys.stderr)
+                return 2
+            for path in write_hsds(load_catalog(settings.doorstep_catalog), args.out):
+                stdout.write(f"{path}\n")
+            return 0
         case "export":
             stdout.write(
                 json.dumps(export_catalog(load_catalog(settings.doorstep_catalog)), ensure_ascii=False) + "\n"
