@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 from services_catalog.errors import CatalogError
+from services_catalog.models import KIND_IDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     csub.add_parser("stats", help="what the catalogue holds and how much of it is verified")
     reload = csub.add_parser("reload", help="validate and import the catalogue into the store")
     reload.add_argument("folder", nargs="?", type=Path)
+    imports = csub.add_parser(
+        "import", help="rows of a CSV or XLSX file into the catalogue (a dry run first)"
+    )
+    imports.add_argument(
+        "file", type=Path, help="a .csv or .xlsx file with a header row (名称, 地址, 电话, ...)"
+    )
+    imports.add_argument("--kind", choices=KIND_IDS, help="the kind of new places when the file has no 类别")
+    imports.add_argument("--apply", action="store_true", help="write the changes (default: only show them)")
     coverage = csub.add_parser("coverage", help="the 15-minute-walk coverage by town and kind (estimates)")
     coverage.add_argument("--csv", action="store_true", help="one CSV row per town and kind")
 

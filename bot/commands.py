@@ -145,6 +145,8 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
         case "stats":
             stdout.write(catalog_stats(load_catalog(settings.doorstep_catalog)) + "\n")
             return 0
+        case "import":
+            return import_file(settings, args, stdout)
         case "coverage":
             from services_catalog.coverage import coverage, coverage_csv, coverage_table
 
@@ -152,6 +154,49 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
             stdout.write(coverage_csv(report) if args.csv else coverage_table(report) + "\n")
             return 0
     raise AssertionError(args.catalog_command)
+
+
+def import_file(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """`catalog import FILE`: a dry run, or with --apply the rows written into the YAML."""
+    import getpass
+
+    from services_catalog import audit, store
+    from services_catalog.editing import EditRefused, edit_lock
+    from services_catalog.importing import ImportFileError, apply_plan, plan_import, plan_text
+    from services_catalog.loader import load_catalog
+
+    folder = settings.doorstep_catalog.resolve()
+    try:
+        with edit_lock(folder):
+            plan = plan_import(load_catalog(folder), args.file, default_kind=args.kind)
+            writes = args.apply and (plan.count("changed") or plan.count("added"))
+            saved = apply_plan(plan, folder) if writes else None
+    except ImportFileError as err:
+        print(f"doorstep catalog import: {err}", file=sys.stderr)
+        return 2
+    except EditRefused as refused:
+        stdout.write(plan_text(plan, applied=False) + "\n")
+        print(
+            "doorstep catalog import: the catalogue would have these errors; nothing was written:",
+            file=sys.stderr,
+        )
+        for problem in refused.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    stdout.write(plan_text(plan, applied=bool(saved)) + "\n")
+    if saved is not None:  # kept in the store's history; running consoles and bots reload it
+        engine = _engine(settings)
+        lines = {row.facility_id: row.line for row in plan.rows}
+        from sqlmodel import Session
+
+        with Session(engine) as session:
+            for change in saved.changes:
+                note = f"import {args.file.name} line {lines.get(change.facility_id)}"
+                audit.record_changes(
+                    session=session, changes=[change], who=getpass.getuser(), via="import", note=note
+                )
+        store.import_catalog(saved.catalog, engine=engine)
+    return 0
 
 
 def _parse_at(value: Any) -> dt.datetime | None:
