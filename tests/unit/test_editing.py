@@ -129,7 +129,7 @@ def test_changes_say_what_was_before_and_after(folder: Path) -> None:
     draft = Draft(folder)
     change = draft.change("clinic-baihe", {"phone": "021-1", "source": "电话核实"})
     assert change is not None
-    assert change.before["phone"] is None and change.before["source"].startswith("命名规律推定")
+    assert change.before["phone"] is None and change.before["source"].startswith("名称见于公开来源")
     assert change.after["phone"] == "021-1" and change.after["source"] == "电话核实"
     assert draft.change("clinic-baihe", {"phone": "021-1"}) is None  # nothing differs
 
