@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.web.accounts import Account
 from bot.web.auth import StaffMember, check_csrf
@@ -24,12 +23,13 @@ from bot.web.deps import Console, ConsoleDep, LiveCatalogue, StoreSession
 from bot.web.pages import render_page, request_lang, utc_to_local
 from bot.web.record_form import HOLIDAY_POLICIES, RecordForm, hours_preview, issue_lines, read_form
 from bot.web.render import FALLBACK_HOTLINE, SHANGHAI, Verbatim, Words, now_shanghai
-from services_catalog import audit, demand, feedback
+from services_catalog import audit, feedback, store
 from services_catalog.editing import Change, Draft, EditRefused, RecordNotFound, StaleRecord, edit_lock
 from services_catalog.finder import Finder
 from services_catalog.hours_text import hours_issue
 from services_catalog.leads import Lead, bundled_leads
 from services_catalog.models import KIND_IDS, Facility
+from services_catalog.queue import MISSING, SORTS, Sort, queue_page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -102,30 +102,6 @@ def save_change(
 # The verification queue
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    """One record in the queue."""
-
-    id: str
-    name: str
-    kind: str
-    town: str
-    verified: str | None
-    approximate: bool
-    phone: str | None
-    address: str | None
-    hours_typical: bool
-    asked: int
-    reports: int
-    leads: int
-    changed: str | None
-
-
-Filter = Literal["unverified", "approximate", "no_phone", "no_address", "reported", "with_lead"]
-FILTERS: tuple[Filter, ...] = ("unverified", "approximate", "no_phone", "no_address", "reported", "with_lead")
-SORTS = ("demand", "name", "changed")
-
-
 @router.get("/facilities", response_class=HTMLResponse)
 def queue(
     request: Request,
@@ -137,79 +113,50 @@ def queue(
     town: str = "",
     show: list[str] = Query(default=[]),  # noqa: B008 - FastAPI's way to declare a repeated parameter
     sort: str = "demand",
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> Response:
-    """Records to check, most asked-for first, with filters for what is missing."""
+    """Records to check, most asked-for first, with filters for what is missing; read from the store."""
     catalog = finder.catalog
     kind = kind if kind in KIND_IDS else ""
     town = town if town in catalog.towns else ""
-    chosen = [f for f in FILTERS if f in show]
-    sort = sort if sort in SORTS else "demand"
-    asked = demand.asked_by_kind_and_town(session=session, days=DEMAND_DAYS)
-    reports = Counter(r.facility_id for r in feedback.list_reports(session=session, limit=10_000))
-    leads = bundled_leads()
-    changed = _last_changes(session)
-    rows = []
-    for f in catalog.facilities.values():
-        if (kind and f.kind != kind) or (town and f.town != town):
-            continue
-        row = QueueRow(
-            id=f.id,
-            name=f.name,
-            kind=f.kind,
-            town=f.town,
-            verified=f.verified.isoformat() if f.verified else None,
-            approximate=f.point.precision == "approximate",
-            phone=f.phone,
-            address=f.address,
-            hours_typical=f.hours_status == "typical",
-            asked=asked.get((f.kind, f.town), 0),
-            reports=reports.get(f.id, 0),
-            leads=len(leads.get(f.id, [])),
-            changed=utc_to_local(changed[f.id]) if f.id in changed else None,
-        )
-        if all(_matches(row, name) for name in chosen):
-            rows.append(row)
-    if sort == "name":
-        rows.sort(key=lambda r: (r.name, r.id))
-    elif sort == "changed":
-        rows.sort(key=lambda r: r.changed or "", reverse=True)
-    else:  # most asked-for first; then reported, unverified, in the catalogue's order of towns
-        town_order = {name: i for i, name in enumerate(catalog.towns)}
-        rows.sort(key=lambda r: (-r.asked, -r.reports, r.verified is not None, town_order.get(r.town, 99)))
+    chosen = [f for f in MISSING if f in show]
+    order: Sort = next((s for s in SORTS if s == sort), "demand")
+    found = queue_page(
+        session=session,
+        kind=kind or None,
+        town=town or None,
+        missing=chosen,
+        lead_ids=list(bundled_leads()),
+        sort=order,
+        page=page,
+        demand_days=DEMAND_DAYS,
+    )
+    stored = store.stored_version(engine=console.engine)
+    params = [("kind", kind), ("town", town), *(("show", c) for c in chosen), ("sort", order)]
+    base_query = urlencode([(k, v) for k, v in params if v])
     return render_page(
         console,
         request,
         "staff_queue.html",
         account=account,
         title_key="records.title",
-        rows=rows,
+        rows=found.rows,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        page_link=Verbatim(f"/staff/facilities?{base_query}&page="),
+        out_of_step=stored != console.live.version,
+        leads=set(bundled_leads()),
         kinds=KIND_IDS,
         towns=list(catalog.towns),
         kind=kind,
         town=town,
-        filters=FILTERS,
+        filters=MISSING,
         chosen=chosen,
-        sort=sort,
+        sort=order,
         sorts=SORTS,
+        local=utc_to_local,
     )
-
-
-def _matches(row: QueueRow, name: Filter) -> bool:
-    return {
-        "unverified": row.verified is None,
-        "approximate": row.approximate,
-        "no_phone": row.phone is None,
-        "no_address": row.address is None,
-        "reported": row.reports > 0,
-        "with_lead": row.leads > 0,
-    }[name]
-
-
-def _last_changes(session: Session) -> dict[str, dt.datetime]:
-    query = select(audit.CatalogChange.facility_id, func.max(audit.CatalogChange.at)).group_by(
-        col(audit.CatalogChange.facility_id)
-    )
-    return {facility_id: at for facility_id, at in session.exec(query)}
 
 
 # ---------------------------------------------------------------------------------------------
