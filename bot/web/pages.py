@@ -22,7 +22,7 @@ from bot.web.auth import CSRF_FIELD, csrf_token
 from bot.web.deps import Console
 from bot.web.render import SHANGHAI, Verbatim, Words, only_allowed_links
 from locales import DEFAULT_LANG, LANGS
-from services_catalog import feedback
+from services_catalog import demand, feedback
 
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "doorstep_lang"
@@ -111,9 +111,11 @@ def render_page(
 
 
 def purge_unanswered(console: Console) -> None:
-    """Delete unanswered questions past their keeping period."""
+    """Delete unanswered questions, and counts of asked-for kinds, past their keeping period."""
+    days = console.settings.doorstep_unanswered_days
     with Session(console.engine) as session:
-        feedback.purge_unanswered(session=session, days=console.settings.doorstep_unanswered_days)
+        feedback.purge_unanswered(session=session, days=days)
+        demand.purge(session=session, days=days)
 
 
 def utc_to_local(moment: dt.datetime) -> str:
