@@ -339,3 +339,16 @@ def test_the_coverage_page_draws_the_map_and_says_the_figures_are_estimates(keep
     assert "<image" not in svg and re.findall(r"https?://[^\s\"]+", svg) == ["http://www.w3.org/2000/svg"]
     shares = re.findall(r'data-kind="library" data-share="([0-9.]+)"', page)
     assert len(shares) == 11 and all(0 <= float(s) <= 1 for s in shares)
+
+
+def test_asked_for_counts_past_the_keeping_period_go_when_the_console_starts(
+    client_for: ClientFor, editable: LiveFinder, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        demand.record_asked(
+            session=session, kind="library", town="金泽镇", day=dt.date.today() - dt.timedelta(days=91)
+        )
+        demand.record_asked(session=session, kind="clinic", town="白鹤镇")
+    client_for(editable)
+    with Session(engine) as session:
+        assert set(demand.asked_by_kind_and_town(session=session, days=400)) == {("clinic", "白鹤镇")}
