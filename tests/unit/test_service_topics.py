@@ -113,10 +113,15 @@ def test_a_guide_is_labelled_unverified_and_names_its_sources(catalog: Catalog, 
 
 @pytest.mark.parametrize("sid", NEW_TOPICS)
 def test_a_guide_has_english(catalog: Catalog, sid: str) -> None:
-    """The English name and summary are English, not a copy of the Chinese."""
+    """Every line of the guide has its English line, in the same order, and it is English."""
     s = catalog.services[sid]
-    assert s.summary_en and re.fullmatch(r"[\x20-\x7e–’]+", s.summary_en)
-    assert re.fullmatch(r"[\x20-\x7e–’]+", s.name_en)
+    assert len(s.eligibility_en) == len(s.eligibility) and len(s.materials_en) == len(s.materials)
+    assert s.online_en or not s.online
+    english = [s.name_en, s.summary_en or "", *s.eligibility_en, *s.materials_en, s.online_en or ""]
+    for line in english:
+        # Latin text; Chinese only for a document's own name or number quoted in brackets or （）.
+        assert line and re.search(r"[A-Za-z]{3}", line), line
+        assert not re.search(r"[\u4e00-\u9fff]{2,}", re.sub(r"[（(][^）)]*[）)]|〔[^〕]*〕", "", line)), line
 
 
 @pytest.mark.parametrize("sid", NEW_TOPICS)
