@@ -169,9 +169,12 @@ class Service(Strict):
     summary: Text
     summary_en: Text | None = None
     eligibility: list[Text] = []
+    eligibility_en: list[Text] = []  # the same lines in English, in the same order
     materials: list[Text] = []
+    materials_en: list[Text] = []  # the same lines in English, in the same order
     where: list[Text] = []  # facility kinds where one applies in person
     online: Text | None = None  # 一网通办 / 随申办 channel, where it applies
+    online_en: Text | None = None
     hotline: Text | None = None  # a hotline number from hotlines.yaml
     source: Text
     verified: dt.date | None = None
