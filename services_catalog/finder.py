@@ -210,8 +210,9 @@ class Finder:
                 return "find_facility"
             return self._service(a, service.id)
 
-        # A follow-up about the place just given ("那里几点开门", "电话多少").
-        if (r.has("where") or a.moment_label) and q.known.last_kind in self._by_kind:
+        # A follow-up about the place just given ("那里几点开门", "电话多少"), or about the one
+        # the conversation points at ("第二个呢").
+        if (r.has("where") or a.moment_label or q.about) and q.known.last_kind in self._by_kind:
             a.kind = q.known.last_kind
             a.follow_up = True
             return "find_facility"
