@@ -534,7 +534,7 @@ class _Handling:
         catalog = self.c.catalog
         memory = self.memory
         last = memory.last
-        focus = about or (last.ids[0] if last and last.ids else None)
+        focus = about or (last.focus or (last.ids[0] if last.ids else None) if last else None)
         last_kind = last.kind if last else None
         if about is not None and about in catalog.facilities:
             last_kind = catalog.facilities[about].kind
@@ -563,7 +563,9 @@ class _Handling:
         if answer.needs_location:
             memory.wait_for_location(text, kind or answer.kind, self.now)
         elif answer.follow_up and last is not None:
-            pass  # about one of the places given: "第二个呢" still means the same list
+            # About one of the places given: "第二个呢" still means the same list, and the next
+            # "怎么走" means this place.
+            memory.answered(replace(last, focus=ids[0] if ids else last.focus), self.now)
         elif answer.intent in ("find_facility", "service_info", "plan_indicator") or more:
             memory.answered(
                 LastAnswer(text, answer.kind, answer.service, ids, answer.offset, answer.total_results),

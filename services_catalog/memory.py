@@ -77,6 +77,7 @@ class ConversationRow(SQLModel, table=True):
     last_kind: str | None = Field(default=None, max_length=64)
     last_service: str | None = Field(default=None, max_length=64)
     last_ids: str | None = Field(default=None, max_length=MAX_IDS * 65)  # its places, comma-separated
+    last_focus: str | None = Field(default=None, max_length=64)  # the place a follow-up was about
     last_offset: int = 0  # the number of the first place shown, less one
     last_total: int = 0  # how many places the question has in all
     last_at: dt.datetime | None = None
@@ -115,6 +116,7 @@ class LastAnswer:
     ids: tuple[str, ...] = ()  # the places shown, in order
     offset: int = 0
     total: int = 0
+    focus: str | None = None  # the place the last follow-up was about ("第二个呢"), for the next one
 
 
 @dataclass
@@ -277,7 +279,13 @@ def _memory_of(row: ConversationRow) -> Memory:
     if row.last_text is not None:
         ids = tuple(i for i in (row.last_ids or "").split(",") if i)
         last = LastAnswer(
-            row.last_text, row.last_kind, row.last_service, ids, row.last_offset, row.last_total
+            row.last_text,
+            row.last_kind,
+            row.last_service,
+            ids,
+            row.last_offset,
+            row.last_total,
+            row.last_focus,
         )
     return Memory(
         lang=row.lang,
@@ -308,6 +316,7 @@ def _fill(row: ConversationRow, m: Memory) -> None:
     row.last_kind = last.kind if last else None
     row.last_service = last.service if last else None
     row.last_ids = ",".join(last.ids) if last and last.ids else None
+    row.last_focus = last.focus if last else None
     row.last_offset = last.offset if last else 0
     row.last_total = last.total if last else 0
     row.last_at = m.last_at if last else None
@@ -389,6 +398,7 @@ def purge_expired(*, session: Session, location_ttl: dt.timedelta, now: dt.datet
                 "last_kind": None,
                 "last_service": None,
                 "last_ids": None,
+                "last_focus": None,
                 "last_offset": 0,
                 "last_total": 0,
                 "last_at": None,
