@@ -574,8 +574,8 @@ class _Handling:
         if answer.town and answer.town != memory.town and answer.where.source != "coordinates":
             memory.settle_in(answer.town, self.now, replaces_location=False)
         memory.offer(tuple(answer.clarify), self.now)
-        if about is not None and last is not None and about in last.ids and answer.follow_up:
-            answer.offset = last.offset + last.ids.index(about)  # numbered as it was shown
+        if answer.follow_up and last is not None and ids and ids[0] in last.ids:
+            answer.offset = last.offset + last.ids.index(ids[0])  # numbered as it was shown
         reply = build_reply(answer, catalog, self.c.locales)
         self.send(reply)
         if answer.follow_up and ids and _asks_the_way(text):

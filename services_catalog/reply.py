@@ -584,7 +584,8 @@ def venue_reply(facility: Facility, lang: Lang, catalog: Catalog, loc: Locales |
     title = facility.name_en if words.en and facility.name_en else facility.name
     address = facility.address or words.t("venue.address_unknown", town=words.town(facility.town))
     approximate = facility.point.precision == Precision.approximate
-    lines = [Line(title, "title"), Line(address, "address")]
+    position = words.t("venue.position", lat=f"{facility.point.lat:.4f}", lon=f"{facility.point.lon:.4f}")
+    lines = [Line(title, "title"), Line(address, "address"), Line(position)]
     if approximate:
         lines.append(Line(words.t("venue.approximate"), "note"))
     venue = Venue(facility.point.lat, facility.point.lon, title[:256], address[:256], approximate)

@@ -16,7 +16,7 @@ from locales import Locales, default_locales
 from services_catalog.answer import Answer
 from services_catalog.catalog import Catalog
 from services_catalog.linkcheck import strip_disallowed_links
-from services_catalog.reply import Block, Line, Reply, Words, hours_line, moment_label
+from services_catalog.reply import Audience, Block, Line, Reply, Words, hours_line, moment_label
 
 INDENT = "   "
 SMS_CHARS = 70  # one SMS segment of Chinese text
@@ -37,9 +37,9 @@ def block_text(b: Block) -> str:
     return "\n".join(line_text(x, in_facility=b.facility is not None) for x in b.lines)
 
 
-def plain_text(reply: Reply, *, gap: str = "\n") -> str:
-    """The whole reply as plain text for a channel without buttons; blocks joined by `gap`."""
-    return gap.join(block_text(b) for b in reply.visible("text") if b.lines)
+def plain_text(reply: Reply, *, gap: str = "\n", audience: Audience = "text") -> str:
+    """The whole reply as plain text for a channel without buttons (or with, `audience="buttons"`)."""
+    return gap.join(block_text(b) for b in reply.visible(audience) if b.lines)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
-from bot.web import accounts
+from bot.web import accounts, chat
 from bot.web.accounts import Account
 from bot.web.auth import (
     CSRF_FIELD,
@@ -184,6 +184,7 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
     _add_pages(app, console)
     _add_staff_pages(app, console)
     _add_api(app, console)
+    app.include_router(chat.router)
     return app
 
 
