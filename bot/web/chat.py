@@ -252,7 +252,7 @@ def _page(
 
     template = _templates.get_template("chat_messages.html" if fragment else "chat.html")
     html = template.render(
-        t=t,
+        tr=t,
         lang=lang,
         said=said,
         replies=replies,
@@ -337,7 +337,7 @@ def _button_label(data: str, residents: Residents, lang: Lang) -> str:
         case buttons.QuickKind(kind) | buttons.Choose(kind):
             return words.option(kind)
         case buttons.MoreResults():
-            return words.t("buttons.more")
+            return residents.locales.t(lang, "core.buttons.more")
         case buttons.ShowVenue(facility_id) if facility_id in words.catalog.facilities:
             return "🗺 " + words.short_name(words.catalog.facilities[facility_id])
         case buttons.ChooseLanguage(code):

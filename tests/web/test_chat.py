@@ -121,3 +121,23 @@ def test_the_api_can_be_called_from_another_site_without_cookies(client: TestCli
     assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
     response = client.post("/api/chat", json={"text": "你好"}, headers={"Origin": "https://example.org"})
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_every_sentence_of_the_chat_page_exists_in_both_languages() -> None:
+    """Each `tr('…')` of the chat templates is a webchat.* sentence in Chinese and in English."""
+    from pathlib import Path
+
+    from locales import default_locales
+
+    locales = default_locales()
+    templates = Path(__file__).resolve().parents[2] / "bot" / "web" / "templates"
+    used = set()
+    for name in ("chat.html", "chat_messages.html"):
+        used |= set(re.findall(r"\btr\('([a-z_.]+)'", (templates / name).read_text(encoding="utf-8")))
+    assert len(used) > 10
+    assert [
+        k for k in sorted(used) if not all(locales.has(lang, f"webchat.{k}") for lang in ("zh", "en"))
+    ] == []
+    zh = {k for k in locales.keys("zh") if k.startswith(("webchat.", "conversation.", "core."))}
+    en = {k for k in locales.keys("en") if k.startswith(("webchat.", "conversation.", "core."))}
+    assert zh == en
