@@ -12,6 +12,7 @@ from typing import Any, Literal, TextIO
 
 from bot.settings import Settings
 from services_catalog.answer import Answer, Question
+from services_catalog.contract import AnswerJSON
 from services_catalog.errors import CatalogValidationError
 
 MAX_LIMIT = 50
@@ -202,7 +203,7 @@ def ask(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
         return 2
     answer = finder.answer(question)
     if args.json:
-        stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        stdout.write(json.dumps(AnswerJSON.of(answer).as_dict(), ensure_ascii=False) + "\n")
     else:
         stdout.write(operator_text(answer) + "\n")
     return 0
@@ -225,7 +226,7 @@ def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
             raw = json.loads(line)
             if not isinstance(raw, dict):
                 raise ValueError("each line must be a JSON object")
-            out = finder.answer(_question(raw)).to_json()
+            out = AnswerJSON.of(finder.answer(_question(raw))).as_dict()
         except (ValueError, TypeError, OverflowError) as err:
             out = {"error": f"line {number}: {err}", "intent": None, "results": [], "reply": ""}
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -9,6 +9,7 @@ from pathlib import Path
 from services_catalog.models import (
     Allowlist,
     Committee,
+    Example,
     Facility,
     HolidayOverride,
     Hotline,
@@ -43,3 +44,4 @@ class Catalog:
     source: Path  # the folder it was read from
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     warnings: tuple[str, ...] = ()  # `file:line: field: message` lines that did not stop loading
+    examples: tuple[Example, ...] = ()  # example sentences with their meaning, in file order

@@ -37,6 +37,8 @@ from services_catalog.models import (
     Committee,
     CommitteesFile,
     Crs,
+    Example,
+    ExamplesFile,
     FacilitiesFile,
     Facility,
     HolidayOverride,
@@ -75,6 +77,7 @@ FILE_MODELS: dict[str, type[Strict]] = {
     "overrides": HolidaysFile,
     "vocabulary": VocabularyFile,
     "allowlist": AllowlistFile,
+    "examples": ExamplesFile,
 }
 
 # The record model of each list-valued top-level key.
@@ -88,6 +91,7 @@ RECORD_MODELS: dict[str, type[Strict]] = {
     "indicators": Indicator,
     "hotlines": Hotline,
     "overrides": HolidayOverride,
+    "examples": Example,
 }
 
 # Files the catalogue cannot work without.
@@ -422,6 +426,7 @@ class _Reader:
                     self.at(
                         vocab, ("services", sid), f"unknown service '{sid}'{_did_you_mean(sid, services)}"
                     )
+        self.check_examples(services)
         self.check_indicators()
         self.check_points()
         self.check_texts()
@@ -438,6 +443,33 @@ class _Reader:
             else:
                 seen[value] = rec
         return seen
+
+    def check_examples(self, services: Mapping[str, object]) -> None:
+        """Every example's meaning names things the catalogue has, and fits its intent."""
+        vocab = self.singles.get("vocabulary")
+        topics = vocab.model.emergency if vocab else {}
+        indicators = {rec.model.id for rec in self.records.get("indicators", [])}
+        for rec in self.records.get("examples", []):
+            ex: Example = rec.model
+            if ex.kind is not None and ex.kind not in KIND_IDS:
+                self.at(rec, ("kind",), f"unknown kind '{ex.kind}'{_did_you_mean(ex.kind, KIND_IDS)}")
+            if ex.service is not None and ex.service not in services:
+                hint = _did_you_mean(ex.service, services)
+                self.at(rec, ("service",), f"unknown service '{ex.service}'{hint}")
+            if ex.indicator is not None and ex.indicator not in indicators:
+                hint = _did_you_mean(ex.indicator, indicators)
+                self.at(rec, ("indicator",), f"unknown indicator '{ex.indicator}'{hint}")
+            if ex.emergency is not None and vocab and ex.emergency not in topics:
+                hint = _did_you_mean(ex.emergency, topics)
+                self.at(rec, ("emergency",), f"unknown emergency topic '{ex.emergency}'{hint}")
+            needs = {"emergency": "emergency", "service_info": "service", "plan_indicator": "indicator"}
+            wanted = needs.get(ex.intent)
+            if wanted is not None and getattr(ex, wanted) is None:
+                self.at(rec, ("intent",), f"an example of {ex.intent} names its {wanted}")
+            if ex.intent == "emergency" and (ex.kind or ex.service or ex.complaint):
+                self.at(rec, ("intent",), "an emergency example names only its emergency topic")
+            if ex.complaint and ex.intent != "out_of_scope":
+                self.at(rec, ("complaint",), "a complaint is handed to 12345: its intent is out_of_scope")
 
     def check_indicators(self) -> None:
         rows = {rec.model.row for rec in self.records.get("indicators", [])}
@@ -518,6 +550,7 @@ class _Reader:
             allowlist=self.singles["allowlist"].model,
             source=self.folder,
             warnings=tuple(str(p) for p in problems if p.severity == "warning"),
+            examples=tuple(rec.model for rec in self.records.get("examples", [])),
         )
 
 
