@@ -67,6 +67,8 @@ _MORE = frozenset(
         "anything else", "others", "show more",
     }
 )  # fmt: skip
+# A language named alone, as a choice.
+_LANGUAGE_WORDS = {"english": "en", "英文": "en", "英语": "en", "中文": "zh", "chinese": "zh", "汉语": "zh"}
 _PUNCTUATION = re.compile(r"[\s,.!?;:，。！？；：、~～…]+")
 _CN_NUMBERS = {
     "一": 1,
@@ -475,6 +477,8 @@ class _Handling:
         if quick is not None:
             return self.ask(text, kind=quick)
         bare = _PUNCTUATION.sub(" ", text.lower()).strip()
+        if bare in _LANGUAGE_WORDS:  # "English" typed where there is no language button (WeChat)
+            return self.language_asked(_LANGUAGE_WORDS[bare])
         last = self.memory.last
         if bare in _MORE:
             return self.more()
