@@ -390,7 +390,8 @@ class _Handling:
             for lang in ("zh", "en")
             if (data := btn.encode(btn.ChooseLanguage(lang)))
         )
-        return self.send(Reply(self.lang, (block(*lines),), buttons=(choices,)))
+        typed = block(self.t("lang.type"), audience="text")  # where there are no buttons
+        return self.send(Reply(self.lang, (block(*lines), typed), buttons=(choices,)))
 
     def located(self, lat: float, lon: float, crs: str) -> Turn:
         if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):

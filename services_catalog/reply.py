@@ -423,6 +423,7 @@ def _find(answer: Answer, words: Words, urgent: tuple[Block, ...], now: dt.datet
     if answer.clarify:
         options = words.t("find.clarify_sep").join(words.option(k) for k in answer.clarify)
         blocks.append(block(Line(words.t("find.clarify", options=options), "title")))
+        blocks.append(block(words.t("find.clarify_typed"), audience="text"))  # where there are no buttons
         blocks += [_result_block(i, r, answer, words, now) for i, r in enumerate(answer.results, start=1)]
         return Reply(lang, tuple(blocks), buttons=_result_buttons(answer, words))
     if answer.where.outside_qingpu:
