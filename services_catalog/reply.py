@@ -19,7 +19,7 @@ a `Pressed` event to the conversation.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -115,11 +115,6 @@ def block(*lines: Line | str | None, facility: str | None = None, audience: Audi
     return Block(kept, facility=facility, audience=audience)
 
 
-def say(lang: Lang, *lines: Line | str | None) -> Reply:
-    """A reply of one block."""
-    return Reply(lang, (block(*lines),))
-
-
 # ------------------------------------------------------------------------------------ words
 
 
@@ -188,11 +183,6 @@ class Words:
     def sep(self) -> str:
         """How items of a list are joined."""
         return self.t("service.list_sep")
-
-
-def format_distance(metres: int, lang: Lang, catalog: Catalog, loc: Locales | None = None) -> str:
-    """420米 / 1.2公里 (or 420 m / 1.2 km)."""
-    return Words(lang, catalog, loc).distance(metres)
 
 
 def moment_label(answer: Answer, words: Words, now: dt.datetime | None = None) -> str | None:
@@ -607,13 +597,8 @@ def hotlines_reply(lang: Lang, catalog: Catalog, loc: Locales | None = None) -> 
 
 def compose_reply(answer: Answer, catalog: Catalog, loc: Locales | None = None) -> str:
     """The whole plain-text reply (the terminal chat's, and `ask --json`'s); never empty."""
-    from services_catalog.reply_text import plain_text
+    from services_catalog.reply_text import plain_text  # reply_text builds on this module
 
     text = plain_text(build_reply(answer, catalog, loc))
     words = Words(answer.lang, catalog, loc)
     return text or words.t("out_of_scope.can_do")
-
-
-def lines_of(texts: Iterable[str]) -> tuple[Line, ...]:
-    """Plain text lines."""
-    return tuple(Line(t) for t in texts)
