@@ -418,6 +418,11 @@ class _Reader:
                     self.at(
                         vocab, ("emergency", topic, "number"), f"'{em.number}' is not in the hotlines file"
                     )
+                for i, number in enumerate(em.also):
+                    if has_hotlines and number not in hotlines:
+                        where = ("emergency", topic, "also", i)
+                        self.at(vocab, where, f"'{number}' is not in the hotlines file")
+            self.check_vocabulary_rules(vocab)
             for kind in vocab.model.kinds:
                 if kind not in KIND_IDS:
                     self.at(vocab, ("kinds", kind), f"unknown kind '{kind}'{_did_you_mean(kind, KIND_IDS)}")
@@ -444,6 +449,44 @@ class _Reader:
                 seen[value] = rec
         return seen
 
+    def check_vocabulary_rules(self, vocab: _Record) -> None:
+        """The rules vocabulary.yaml states: one kind and one service at most per word (but the
+        words listed as ambiguous), and no word that excuses a danger ("过去了") hidden inside a
+        danger word ("晕过去了"), which would make that danger never an alarm."""
+        v = vocab.model
+        allowed = {w.lower() for w in [*v.ambiguous.zh, *v.ambiguous.en]}
+        services_words = {sid: [*w.zh, *w.en] for sid, w in v.services.items()}
+        for rec in self.records.get("services", []):
+            services_words.setdefault(rec.model.id, []).extend(rec.model.aliases)
+        kinds_words = {k: [*w.zh, *w.en] for k, w in v.kinds.items()}
+        for key, table in (("kinds", kinds_words), ("services", services_words)):
+            owners: dict[str, list[str]] = {}
+            for ident, words in table.items():
+                for word in dict.fromkeys(w.lower() for w in words):
+                    owners.setdefault(word, []).append(ident)
+            for word, ids in owners.items():
+                if len(ids) > 1 and not (key == "kinds" and word in allowed):
+                    where = (key, ids[-1])
+                    message = f"'{word}' is under {' and '.join(ids)}: a word means one {key[:-1]}"
+                    self.at(vocab, where, message)
+        nn = v.not_now
+        excuses = [
+            (group, w)
+            for group in ("past", "hypothetical", "hazard", "about_services", "story", "pet", "claim",
+                          "figure_of_speech")
+            for w in [*getattr(nn, group).zh, *getattr(nn, group).en]
+        ]  # fmt: skip
+        for topic, em in v.emergency.items():
+            danger = [*em.zh, *em.en, *em.conditions.zh, *em.conditions.en]
+            for group, excuse in excuses:
+                inside = next((d for d in danger if excuse in d and excuse != d), None)
+                if inside is not None:
+                    self.at(
+                        vocab,
+                        ("not_now", group),
+                        f"'{excuse}' is inside the danger word '{inside}' ({topic}): it would never alarm",
+                    )
+
     def check_examples(self, services: Mapping[str, object]) -> None:
         """Every example's meaning names things the catalogue has, and fits its intent."""
         vocab = self.singles.get("vocabulary")
@@ -462,7 +505,7 @@ class _Reader:
             if ex.emergency is not None and vocab and ex.emergency not in topics:
                 hint = _did_you_mean(ex.emergency, topics)
                 self.at(rec, ("emergency",), f"unknown emergency topic '{ex.emergency}'{hint}")
-            needs = {"emergency": "emergency", "service_info": "service", "plan_indicator": "indicator"}
+            needs = {"emergency": "emergency", "service_info": "service"}
             wanted = needs.get(ex.intent)
             if wanted is not None and getattr(ex, wanted) is None:
                 self.at(rec, ("intent",), f"an example of {ex.intent} names its {wanted}")
