@@ -277,9 +277,9 @@ def _emergency(answer: Answer, words: Words) -> Reply:
         return Reply(answer.lang, (Block(tuple(lines)),), emergency=True)
     first, *others = answer.emergency
     lines = [Line(words.t("emergency.first", number=first.number, name=words.hotline_name(first)), "urgent")]
-    for hotline in others:
-        key = "emergency.other" if hotline.emergency else "emergency.also"
-        lines.append(Line(words.t(key, number=hotline.number, name=words.hotline_name(hotline)), "phone"))
+    for hotline in others:  # the other emergency numbers, and crisis lines (962525) where they apply
+        also = words.t("emergency.also", number=hotline.number, name=words.hotline_name(hotline))
+        lines.append(Line(also, "phone", f"tel:{hotline.number}"))
     lines.append(Line(words.t("emergency.say_where")))
     return Reply(answer.lang, (Block(tuple(lines)),), emergency=True)
 
@@ -291,7 +291,10 @@ def _urgent_block(answer: Answer, words: Words) -> tuple[Block, ...]:
     first, *others = answer.emergency
     lines = [Line(words.t("emergency.if_now", number=first.number, name=words.hotline_name(first)), "urgent")]
     lines += [
-        Line(words.t("emergency.also", number=h.number, name=words.hotline_name(h)), "phone") for h in others
+        Line(
+            words.t("emergency.also", number=h.number, name=words.hotline_name(h)), "phone", f"tel:{h.number}"
+        )
+        for h in others
     ]
     return (Block(tuple(lines)),)
 
