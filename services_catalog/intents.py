@@ -110,6 +110,7 @@ class IntentRules:
     COMPLAINT_ALONE = 0.6
     COMPLAINT_WITH_WORD = 0.35
     TOPIC_ALONE = 0.55
+    TOPIC_CLEAR = (0.35, 4.0)  # or this likely, and this many times likelier than the next
     LONG_MESSAGE = 60  # characters: a story, where a word in passing must not decide
 
     def __init__(self, catalog: Catalog) -> None:
@@ -127,6 +128,7 @@ class IntentRules:
             for ind in catalog.indicators.values()
         }
         self._kinds = {f.kind for f in catalog.facilities.values()}
+        self._asks_cost = tuple(w.lower() for w in [*vocab.asks_cost.zh, *vocab.asks_cost.en])
         self._asks_figure = tuple(w.lower() for w in [*vocab.asks_figure.zh, *vocab.asks_figure.en])
         self._complaint_words = tuple(w.lower() for w in [*vocab.complaint.zh, *vocab.complaint.en])
         self.rules: tuple[tuple[str, Rule], ...] = (
@@ -178,8 +180,10 @@ class IntentRules:
         return Decision("out_of_scope", because, complaint=True)
 
     def plan_indicator(self, ev: Evidence) -> Decision | None:
-        """A figure of the plan: a row named, or asked about in the row's words."""
+        """A figure of the plan: a row named, or asked about in the row's words (never a price)."""
         r = ev.reading
+        if any(w in r.text for w in self._asks_cost) and not r.has("plan"):
+            return None
         indicators = dict(ev.indicators)
         ind_w = max(indicators.values(), default=0.0)
         row = _ROW.search(r.text) if r.has("plan") else None
@@ -204,7 +208,7 @@ class IntentRules:
         if (
             ind_w > 0
             and (r.has("plan") or ind_w >= max(ev.kind_w, ev.service_w))
-            and not (ev.how_to and ev.service_w > 0)
+            and not (ev.how_to and (ev.service_w > 0 or ev.kind_w > 0))  # "床位一个月多少钱": a fee
         ):
             best = max(indicators, key=lambda i: indicators[i])
             return Decision("plan_indicator", f"plan: {best} ({reason})", indicator=best)
@@ -224,7 +228,7 @@ class IntentRules:
         """A kind of place named by its place name (办事大厅, 法律服务站) with where or near: the
         place, even when a service is named too ("要办敬老卡，附近的办事大厅在哪")."""
         r = ev.reading
-        if not (r.has("where") or r.has("near_me")) or ev.question.kind is not None:
+        if not (r.has("where") or r.has("near_me")) or ev.question.kind is not None or r.has("off_topic"):
             return None
         named = {
             m.id
@@ -256,7 +260,7 @@ class IntentRules:
         q = ev.question
         if ev.kind_w == 0:
             return None
-        if ev.reading.has("off_topic") and ev.kind_w <= 1.0 and q.kind is None:
+        if ev.reading.has("off_topic") and ev.kind_w <= 2.0 and q.kind is None:
             return Decision("out_of_scope", "one weak word against an off-topic request")
         kinds = ev.kinds
         best = ev.best_kind()
@@ -299,7 +303,9 @@ class IntentRules:
     def classifier_topic(self, ev: Evidence) -> Decision | None:
         """Nothing named, but the classifier is sure what is meant ("白天能照顾她的地方")."""
         g = ev.guess
-        if g is None or g.p < self.TOPIC_ALONE or ev.reading.has("off_topic"):
+        if g is None or ev.reading.has("off_topic"):
+            return None
+        if g.p < self.TOPIC_ALONE and not (g.p >= self.TOPIC_CLEAR[0] and g.lead >= self.TOPIC_CLEAR[1]):
             return None
         kind, _, topic = g.label.partition(":")
         because = f"classifier: {g.label} {g.p:.2f}"
