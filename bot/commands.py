@@ -143,7 +143,7 @@ def _catalog_check(settings: Settings, args: argparse.Namespace, stdout: TextIO)
     """Validate an edited catalogue, answer every labelled question with it and with the one it
     replaces, and list what changed; exit 1 when it is invalid or a set falls below its threshold."""
     from services_catalog.finder import Finder
-    from services_catalog.labelled import DEFAULT_THRESHOLD, below, changes, read_cases, score, thresholds
+    from services_catalog.labelled import Threshold, below, changes, read_cases, score, thresholds
     from services_catalog.loader import check_catalog, load_catalog
 
     folder = args.folder or settings.doorstep_catalog
@@ -165,7 +165,7 @@ def _catalog_check(settings: Settings, args: argparse.Namespace, stdout: TextIO)
     for path in sets:
         cases = read_cases(path)
         old, new = score(before, cases), score(after, cases)
-        short = below(new, limits.get(path.name, DEFAULT_THRESHOLD))
+        short = below(new, limits.get(path.name, Threshold()))
         failing += bool(short)
         stdout.write(
             f"{path.name}: {old.score:.3f} → {new.score:.3f}"

@@ -123,6 +123,10 @@ class IntentRules:
         self._indicator_bigrams = {
             ind.id: _bigrams(" ".join([ind.name, *ind.aliases])) for ind in catalog.indicators.values()
         }
+        self._pair_rows: dict[str, int] = defaultdict(int)  # how many rows share each character pair
+        for pairs in self._indicator_bigrams.values():
+            for pair in pairs:
+                self._pair_rows[pair] += 1
         self._indicator_words = {
             ind.id: {stem_en(w) for w in re.findall(r"[a-z]+", ind.name_en.lower())} - _EN_FILLER
             for ind in catalog.indicators.values()
@@ -353,8 +357,19 @@ class IntentRules:
             en = sorted(((len(words & w), i) for i, w in self._indicator_words.items()), reverse=True)
             if en and en[0][0] >= 2 and (len(en) == 1 or en[1][0] < en[0][0]):
                 return en[0][1]
-        if not scores or scores[0][0] < 3 or (len(scores) > 1 and scores[1][0] >= scores[0][0]):
+        if not scores or scores[0][0] < 3:
             return None
+        if len(scores) > 1 and scores[1][0] >= scores[0][0]:
+            # As many pairs in common: the rows' own pairs decide (廉租 belongs to one row only,
+            # 新增 and 家庭 to several).
+            tied = [i for n, i in scores if n == scores[0][0]]
+            weighted = sorted(
+                ((sum(1.0 / self._pair_rows[p] for p in pairs & self._indicator_bigrams[i]), i) for i in tied),
+                reverse=True,
+            )
+            if weighted[1][0] >= weighted[0][0]:
+                return None
+            return weighted[0][1]
         return scores[0][1]
 
 

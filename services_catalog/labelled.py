@@ -195,21 +195,38 @@ SAFETY_THRESHOLDS = {"emergency": 0.98, "near_miss": 0.98}
 _COMPARED = ("intent", "kind", "service", "indicator", "town")
 
 
-def thresholds(folder: Path) -> dict[str, float]:
-    """Per-set thresholds from `folder/thresholds.json` ({"set.jsonl": 0.9}), if there is one."""
+@dataclass(frozen=True)
+class Threshold:
+    """What a set must score: overall, and per category (the safety ones at least)."""
+
+    score: float = DEFAULT_THRESHOLD
+    categories: dict[str, float] = field(default_factory=lambda: dict(SAFETY_THRESHOLDS))
+
+
+def thresholds(folder: Path) -> dict[str, Threshold]:
+    """Per-set thresholds from `folder/thresholds.json`: {"set.jsonl": 0.9} or
+    {"set.jsonl": {"score": 0.95, "near_miss": 0.95}} (categories not named keep their default)."""
     path = folder / "thresholds.json"
     if not path.is_file():
         return {}
-    return {str(k): float(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    out = {}
+    for name, value in json.loads(path.read_text(encoding="utf-8")).items():
+        if isinstance(value, dict):
+            cats = dict(SAFETY_THRESHOLDS)
+            cats.update({k: float(v) for k, v in value.items() if k != "score"})
+            out[str(name)] = Threshold(float(value.get("score", DEFAULT_THRESHOLD)), cats)
+        else:
+            out[str(name)] = Threshold(float(value))
+    return out
 
 
-def below(report: Report, threshold: float) -> list[str]:
-    """Why a set's report falls short: its score, or a safety category (empty when it passes)."""
+def below(report: Report, threshold: Threshold) -> list[str]:
+    """Why a set's report falls short: its score, or a category (empty when it passes)."""
     out = []
-    if report.score < threshold:
-        out.append(f"score {report.score:.3f} < {threshold}")
+    if report.score < threshold.score:
+        out.append(f"score {report.score:.3f} < {threshold.score}")
     for cat, (good, total) in report.by_category().items():
-        wanted = SAFETY_THRESHOLDS.get(cat)
+        wanted = threshold.categories.get(cat)
         if wanted is not None and good / total < wanted:
             out.append(f"[{cat}] {good}/{total} < {wanted}")
     return out
@@ -255,6 +272,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "SAFETY_THRESHOLDS",
     "Case",
+    "Threshold",
     "Change",
     "Outcome",
     "Report",

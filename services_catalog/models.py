@@ -258,6 +258,7 @@ class NotNow(Strict):
     story: Words = Words()
     pet: Words = Words()
     claim: Words = Words()
+    over: Words = Words()  # the danger is over and everyone is fine ("已经好了", "找到了")
     figure_of_speech: Words = Words()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services_catalog.finder import Finder
-from services_catalog.labelled import DEFAULT_THRESHOLD, below, read_cases, score, thresholds
+from services_catalog.labelled import Threshold, below, read_cases, score, thresholds
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 SETS = sorted(EVAL.glob("*.jsonl"))
@@ -27,7 +27,7 @@ def test_the_project_carries_its_own_labelled_sets() -> None:
 @pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
 def test_a_labelled_set_scores_at_least_its_threshold(finder: Finder, path: Path) -> None:
     report = score(finder, read_cases(path))
-    wanted = THRESHOLDS.get(path.name, DEFAULT_THRESHOLD)
+    wanted = THRESHOLDS.get(path.name, Threshold())
     failures = "\n".join(
         f"{o.case.id} {o.case.text!r}: {'; '.join(o.failures)} (why: {o.answer.get('why')})"
         for o in report.failures()
