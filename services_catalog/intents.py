@@ -140,6 +140,7 @@ class IntentRules:
             ("complaint", self.complaint),
             ("plan row", self.plan_indicator),
             ("plan", self.plan_in_general),
+            ("need told at length", self.need_told_at_length),
             ("place asked", self.place_asked),
             ("service asked", self.service_asked),
             ("kind named", self.kind_named),
@@ -228,6 +229,25 @@ class IntentRules:
             return Decision("plan_indicator", f"plan in general ({', '.join(sorted(plan_terms))})")
         return None
 
+    def need_told_at_length(self, ev: Evidence) -> Decision | None:
+        """A long message is read as a whole: words said in passing ("退休工资还可以") must not
+        decide; the classifier, which learnt from long stories, does when it is clear."""
+        g = ev.guess
+        if g is None or len(ev.reading.text) < self.LONG_MESSAGE or ev.question.kind is not None:
+            return None
+        if not self._clear(g):
+            return None
+        kind, _, topic = g.label.partition(":")
+        because = f"read as a whole: {g.label} {g.p:.2f}"
+        if kind == "find_facility" and topic in self._kinds:
+            return Decision("find_facility", because, kind=topic)
+        if kind == "service_info" and topic in self.catalog.services:
+            return Decision("service_info", because, service=topic)
+        return None
+
+    def _clear(self, g: Guess) -> bool:
+        return g.p >= self.TOPIC_ALONE or (g.p >= self.TOPIC_CLEAR[0] and g.lead >= self.TOPIC_CLEAR[1])
+
     def place_asked(self, ev: Evidence) -> Decision | None:
         """A kind of place named by its place name (办事大厅, 法律服务站) with where or near: the
         place, even when a service is named too ("要办敬老卡，附近的办事大厅在哪")."""
@@ -309,9 +329,7 @@ class IntentRules:
     def classifier_topic(self, ev: Evidence) -> Decision | None:
         """Nothing named, but the classifier is sure what is meant ("白天能照顾她的地方")."""
         g = ev.guess
-        if g is None or ev.reading.has("off_topic"):
-            return None
-        if g.p < self.TOPIC_ALONE and not (g.p >= self.TOPIC_CLEAR[0] and g.lead >= self.TOPIC_CLEAR[1]):
+        if g is None or ev.reading.has("off_topic") or not self._clear(g):
             return None
         kind, _, topic = g.label.partition(":")
         because = f"classifier: {g.label} {g.p:.2f}"
@@ -366,7 +384,10 @@ class IntentRules:
             # 新增 and 家庭 to several).
             tied = [i for n, i in scores if n == scores[0][0]]
             weighted = sorted(
-                ((sum(1.0 / self._pair_rows[p] for p in pairs & self._indicator_bigrams[i]), i) for i in tied),
+                (
+                    (sum(1.0 / self._pair_rows[p] for p in pairs & self._indicator_bigrams[i]), i)
+                    for i in tied
+                ),
                 reverse=True,
             )
             if weighted[1][0] >= weighted[0][0]:
