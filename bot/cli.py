@@ -53,6 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="the folder for the HSDS files (with --format hsds)")
     csub.add_parser("schema", help="the JSON Schema of the catalogue files, for editors")
     csub.add_parser("stats", help="what the catalogue holds and how much of it is verified")
+    check = csub.add_parser(
+        "check",
+        help="validate an edited catalogue, then list the labelled questions whose answers it changes",
+    )
+    check.add_argument(
+        "folder", nargs="?", type=Path, help="the edited catalogue (default: DOORSTEP_CATALOG)"
+    )
+    check.add_argument(
+        "--against", type=Path, help="the catalogue to compare with (default: the bundled one)"
+    )
+    check.add_argument(
+        "--sets", type=Path, help="folder of labelled *.jsonl sets (default: the project's eval/)"
+    )
     reload = csub.add_parser("reload", help="validate and import the catalogue into the store")
     reload.add_argument("folder", nargs="?", type=Path)
     imports = csub.add_parser(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from bot.settings import Settings
+from bot.settings import BUNDLED_CATALOG, Settings
 from services_catalog.answer import Answer, Question
 from services_catalog.contract import AnswerJSON
 from services_catalog.errors import CatalogValidationError
@@ -153,6 +153,8 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
             report = coverage(load_catalog(settings.doorstep_catalog))
             stdout.write(coverage_csv(report) if args.csv else coverage_table(report) + "\n")
             return 0
+        case "check":
+            return _catalog_check(settings, args, stdout)
     raise AssertionError(args.catalog_command)
 
 
@@ -197,6 +199,53 @@ def import_file(settings: Settings, args: argparse.Namespace, stdout: TextIO) ->
                 )
         store.import_catalog(saved.catalog, engine=engine)
     return 0
+
+
+# The labelled sets beside the project (an editable install or a checkout).
+PROJECT_EVAL = Path(__file__).resolve().parents[1] / "eval"
+
+
+def _catalog_check(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """Validate an edited catalogue, answer every labelled question with it and with the one it
+    replaces, and list what changed; exit 1 when it is invalid or a set falls below its threshold."""
+    from services_catalog.finder import Finder
+    from services_catalog.labelled import Threshold, below, changes, read_cases, score, thresholds
+    from services_catalog.loader import check_catalog, load_catalog
+
+    folder = args.folder or settings.doorstep_catalog
+    edited, problems = check_catalog(folder)
+    for p in problems:
+        stdout.write(f"{p}\n")
+    if edited is None:
+        print(f"{folder}: not valid; nothing was answered.", file=sys.stderr)
+        return 1
+    sets_folder = args.sets or PROJECT_EVAL
+    sets = sorted(sets_folder.glob("*.jsonl"))
+    if not sets:
+        print(f"{sets_folder}: no labelled sets (*.jsonl) to check against", file=sys.stderr)
+        return 2
+    before = Finder(load_catalog(args.against or BUNDLED_CATALOG))
+    after = Finder(edited)
+    limits = thresholds(sets_folder)
+    failing = changed = 0
+    for path in sets:
+        cases = read_cases(path)
+        old, new = score(before, cases), score(after, cases)
+        short = below(new, limits.get(path.name, Threshold()))
+        failing += bool(short)
+        stdout.write(
+            f"{path.name}: {old.score:.3f} → {new.score:.3f}"
+            + (f"  BELOW: {'; '.join(short)}" if short else "")
+            + "\n"
+        )
+        for change in changes(old, new):
+            changed += 1
+            stdout.write(f"  {change.describe()}\n")
+    verdict = (
+        "every set at or above its threshold" if not failing else f"{failing} set(s) below their threshold"
+    )
+    stdout.write(f"{changed} answer(s) changed; {verdict}.\n")
+    return 1 if failing else 0
 
 
 def _parse_at(value: Any) -> dt.datetime | None:
