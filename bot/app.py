@@ -36,6 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.logs import configure_logging as base_logging
 from bot.ratelimit import SlidingWindowLimit
 from bot.settings import Settings
 from handlers import housekeeping
@@ -93,15 +94,11 @@ class _ShortTelegramErrors(logging.Filter):
 
 
 def configure_logging() -> None:
-    """INFO to stderr when nothing configured logging yet; short lines for Bot API trouble."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in root.handlers:
+    """INFO to stderr (`bot.logs`), with short lines for Bot API trouble."""
+    base_logging()
+    for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _ShortTelegramErrors) for f in handler.filters):
             handler.addFilter(_ShortTelegramErrors())
-    # httpx logs every request URL at INFO, and the URL carries the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _token(settings: Settings) -> str:

@@ -1,6 +1,7 @@
 """What residents tell staff: "信息有误" reports, and questions Doorstep could not answer.
 
-Neither table holds a user id or a location. Unanswered questions are kept for a limited time
+Neither table holds a user id or a location (coordinates typed into the text are rounded as a
+shared location is, `redact.fit_to_keep`). Unanswered questions are kept for a limited time
 (`purge_unanswered`, default 90 days).
 """
 
@@ -10,6 +11,8 @@ import datetime as dt
 
 from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, delete, select
+
+from services_catalog.redact import fit_to_keep
 
 
 def _now() -> dt.datetime:
@@ -41,7 +44,7 @@ class UnansweredQuestion(SQLModel, table=True):
 
 def add_report(*, session: Session, facility_id: str, text: str = "") -> Report:
     """Record a report for staff."""
-    report = Report(facility_id=facility_id[:64], text=text[:1000])
+    report = Report(facility_id=fit_to_keep(facility_id)[:64], text=fit_to_keep(text)[:1000])
     session.add(report)
     session.commit()
     session.refresh(report)
@@ -70,7 +73,7 @@ def mark_report_done(*, session: Session, report_id: int) -> bool:
 
 def record_unanswered(*, session: Session, text: str, intent: str) -> None:
     """Keep a question Doorstep could not answer, without who asked or from where."""
-    text = " ".join(text.split())[:500]
+    text = " ".join(fit_to_keep(text).split())[:500]  # coordinates rounded: no location kept
     if text:
         session.add(UnansweredQuestion(text=text, intent=intent))
         session.commit()

@@ -10,7 +10,8 @@ a clarifying question after `PENDING_TTL`. Expired parts are left out when a row
 `purge_expired` (run by the bot every few minutes, and by the conversation itself at most every
 `PURGE_EVERY`) deletes them for every user, including users who never return. A row holding only
 a chosen language is kept until the language is changed, or `IDLE_TTL` after its last use.
-Locations are rounded to 3 decimals (about 100 m) before they are kept.
+Locations are rounded to 3 decimals (about 100 m) before they are kept, and so are coordinates
+typed into a question (`redact.fit_to_keep`).
 
 `Delivery` records which incoming messages were answered (WeChat resends a message it got no
 answer to in time): a hash of the message id, when, and the reply, for `DELIVERY_TTL`.
@@ -31,6 +32,8 @@ from sqlalchemy import ColumnElement, Engine, MetaData, Table, and_, inspect, or
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, Session, SQLModel, col, delete, select, update
+
+from services_catalog.redact import fit_to_keep
 
 log = logging.getLogger(__name__)
 
@@ -308,11 +311,12 @@ def _fill(row: ConversationRow, m: Memory) -> None:
     row.lang = m.lang
     row.lat, row.lon, row.located_at = m.lat, m.lon, m.located_at
     row.town, row.town_at = m.town, m.town_at
-    row.pending_text = m.pending.text if m.pending else None
+    # What the person wrote is kept with any coordinates in it rounded, as a shared location is.
+    row.pending_text = fit_to_keep(m.pending.text) if m.pending else None
     row.pending_kind = m.pending.kind if m.pending else None
     row.pending_at = m.pending_at if m.pending else None
     last = m.last
-    row.last_text = last.text if last else None
+    row.last_text = fit_to_keep(last.text) if last else None
     row.last_kind = last.kind if last else None
     row.last_service = last.service if last else None
     row.last_ids = ",".join(last.ids) if last and last.ids else None

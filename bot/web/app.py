@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
 from bot.web import accounts, api, chat, coverage, operator, records, staff, wechat
+from bot.web.access_log import AccessLog
 from bot.web.auth import LoginRequired, session_account
 from bot.web.deps import Console
 from bot.web.pages import HERE, make_templates, purge_unanswered, render_page
@@ -116,6 +117,7 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
         https_only=False,  # the console is served over plain HTTP on localhost or an office network
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)  # outermost of ours: it sees the status the client gets
 
     @app.middleware("http")
     async def pick_up_catalogue_reloads(request: Request, call_next: Any) -> Any:

@@ -5,13 +5,12 @@ nothing but the web chat (`/chat`, `/api/chat`, its two static files) and WeChat
 no sign-in page, no console, no staff pages, no console API. Point the public reverse proxy
 (TLS, the domain WeChat is told about) at that port only, and keep the console's port internal.
 
-Neither listener writes a resident's words, position or WeChat OpenID to the access log: query
-strings of the residents' routes are left out of uvicorn's access lines.
+Neither listener writes a resident's words, position or WeChat OpenID to the access log: both log
+one line per request with its route's template only (`bot.web.access_log`).
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,12 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.settings import Settings
 from bot.web import chat, wechat
+from bot.web.access_log import AccessLog
 from bot.web.app import SecurityHeaders
 from bot.web.residents import build_residents
 from services_catalog.live import LiveFinder
 
 STATIC = Path(__file__).resolve().parent / "static"
-RESIDENT_PATHS = ("/chat", "/api/chat", "/wechat")
 
 
 def public_listener(settings: Settings) -> tuple[str, int] | None:
@@ -46,6 +45,7 @@ def create_public_app(settings: Settings, live: LiveFinder, engine: Engine) -> F
     app = FastAPI(title="Doorstep (家门口) for residents", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.residents = build_residents(settings, live, engine)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
 
     @app.middleware("http")
     async def pick_up_catalogue_reloads(request: Request, call_next: Any) -> Any:
@@ -65,22 +65,3 @@ def _static(path: Path) -> Any:
         return FileResponse(path)
 
     return serve_file
-
-
-class WithoutResidentQueries(logging.Filter):
-    """Takes the query string off uvicorn's access lines for the residents' routes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path, _, _query = args[2].partition("?")
-            if path in RESIDENT_PATHS:
-                record.args = (*args[:2], path, *args[3:])
-        return True
-
-
-def quiet_access_log() -> None:
-    """Install `WithoutResidentQueries` on uvicorn's access logger (once)."""
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, WithoutResidentQueries) for f in access.filters):
-        access.addFilter(WithoutResidentQueries())

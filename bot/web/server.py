@@ -9,10 +9,12 @@ import sys
 import uvicorn
 from sqlalchemy import Engine
 
+from bot.logs import configure_logging
 from bot.settings import Settings
+from bot.web.access_log import ACCESS_LOG_OFF
 from bot.web.accounts import has_accounts
 from bot.web.app import create_app
-from bot.web.public import create_public_app, public_listener, quiet_access_log
+from bot.web.public import create_public_app, public_listener
 from services_catalog.answer import Question
 from services_catalog.live import LiveFinder
 
@@ -59,6 +61,7 @@ def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, po
         host=host,
         port=port,
         log_level="info",
+        access_log=ACCESS_LOG_OFF,  # bot.web.access_log writes the lines, without query strings
         proxy_headers=False,  # no proxy is assumed; the client address is the peer's
         server_header=False,
     )
@@ -71,13 +74,17 @@ def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, po
     if public is not None:  # the residents' routes only, to expose publicly (bot/web/public.py)
         public_app = create_public_app(settings, live, engine)
         servers.append(
-            uvicorn.Server(uvicorn.Config(public_app, host=public[0], port=public[1], server_header=False))
+            uvicorn.Server(
+                uvicorn.Config(
+                    public_app, host=public[0], port=public[1], access_log=ACCESS_LOG_OFF, server_header=False
+                )
+            )
         )
         print(
             f"doorstep web: residents' chat and WeChat only at http://{_url_host(public[0])}:{public[1]}/chat",
             file=sys.stderr,
         )
-    quiet_access_log()
+    configure_logging()
     asyncio.run(_serve_all(servers))
     return 0
 
