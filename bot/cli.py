@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", required=True)
     token = usub.add_parser("token", help="print a new API bearer token")
     token.add_argument("name")
+    token.add_argument("--days", type=int, default=90, help="how many days the token is valid (default 90)")
+    usub.add_parser("list", help="the accounts, their roles, and how many live tokens and sessions each has")
+    for command, text in (
+        ("revoke", "end every token and session of the account at once"),
+        ("remove", "delete the account, its tokens and sessions"),
+        ("unlock", "lift the lockout after failed sign-ins"),
+    ):
+        usub.add_parser(command, help=text).add_argument("name")
     return parser
 
 

@@ -70,23 +70,50 @@ def web(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def users(settings: Settings, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
-    """Console accounts."""
-    from bot.web import accounts
+    """Console accounts: add, token, list, revoke, remove, unlock."""
+    from bot.web import accounts, throttle
 
     engine = _engine(settings)
-    if args.users_command == "add":
+    command = args.users_command
+    if command == "add":
         password = stdin.readline().rstrip("\r\n")
         if len(password) < 8:
             print("doorstep users add: the password must have at least 8 characters.", file=sys.stderr)
             return 2
-        accounts.add_user(engine=engine, name=args.name, role=args.role, password=password)
-        stdout.write(f"account {args.name} ({args.role}) saved\n")
+        created = accounts.add_user(engine=engine, name=args.name, role=args.role, password=password)
+        ended = "" if created else "; its earlier tokens and sessions have ended"
+        stdout.write(f"account {args.name} ({args.role}) saved{ended}\n")
+        return 0
+    if command == "list":
+        locked = throttle.locked_names(engine=engine)
+        for a in accounts.list_accounts(engine=engine):
+            state = "  LOCKED (doorstep users unlock NAME)" if a.name in locked else ""
+            stdout.write(f"{a.name}\t{a.role}\ttokens: {a.tokens}\tsessions: {a.sessions}{state}\n")
         return 0
     try:
-        stdout.write(accounts.issue_token(engine=engine, name=args.name) + "\n")
+        match command:
+            case "token":
+                token = accounts.issue_token(engine=engine, name=args.name, days=args.days)
+                stdout.write(token + "\n")
+                until = accounts.token_expiry(engine=engine, token=token)
+                if until is not None:
+                    print(f"valid until {until:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+            case "revoke":
+                tokens, sessions = accounts.revoke(engine=engine, name=args.name)
+                stdout.write(f"{args.name}: {tokens} token(s) and {sessions} session(s) ended\n")
+            case "remove":
+                accounts.remove(engine=engine, name=args.name)
+                throttle.unlock(engine=engine, name=args.name)
+                stdout.write(f"account {args.name} removed, with its tokens and sessions\n")
+            case "unlock":
+                was = throttle.unlock(engine=engine, name=args.name)
+                stdout.write(f"{args.name}: {'unlocked' if was else 'was not locked'}\n")
     except LookupError:
-        print(f"doorstep users token: no account named {args.name!r}.", file=sys.stderr)
+        print(f"doorstep users {command}: no account named {args.name!r}.", file=sys.stderr)
         return 1
+    except ValueError as err:
+        print(f"doorstep users {command}: {err}.", file=sys.stderr)
+        return 2
     return 0
 
 

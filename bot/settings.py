@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     # "HOST:PORT" of a second listener of `doorstep web` serving only the residents' routes (the web
     # chat and WeChat), for exposing them publicly while the console stays internal. Unset: none.
     doorstep_public_listen: str | None = None
+    # Behind a TLS-terminating reverse proxy: mark the console's session cookie Secure (sent over
+    # HTTPS only). Off by default, as the console may be served over plain HTTP on localhost.
+    doorstep_secure_cookies: bool = False
+    # Addresses (or networks, comma-separated) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address (sign-in throttling, the web chat's
+    # limits) and the scheme come from them. Unset: the peer is the client, as it connected.
+    doorstep_trusted_proxies: str = ""
     # The WeChat Official Account's server token, AppID and EncodingAESKey (names fixed by the contract).
     wechat_token: SecretStr | None = None
     wechat_app_id: str | None = None

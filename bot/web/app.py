@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
-from bot.web import accounts, api, chat, coverage, operator, records, staff, wechat
+from bot.web import accounts, accounts_page, api, chat, coverage, operator, records, staff, throttle, wechat
 from bot.web.access_log import AccessLog
 from bot.web.auth import LoginRequired, session_account
 from bot.web.deps import Console
@@ -35,7 +35,6 @@ from services_catalog import db
 from services_catalog.live import LiveFinder
 
 SESSION_COOKIE = "doorstep_session"
-SESSION_HOURS = 12  # one working day; then sign in again
 
 # Every audience's routes. A new channel (the residents' web chat, WeChat) is one module with
 # a `router` and one line here.
@@ -48,6 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     api.schema_router,
     chat.router,
     wechat.router,
+    accounts_page.router,
 )
 
 # Only this site's own scripts and styles; no frames, no form posts elsewhere.
@@ -91,6 +91,7 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
     """The console's ASGI app over `live`, with accounts and feedback in `engine`'s store."""
     db.create_tables(engine)
     accounts.create_tables(engine)
+    throttle.create_tables(engine)
     console = Console(
         settings=settings,
         live=live,
@@ -112,9 +113,10 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
         SessionMiddleware,
         secret_key=secret or secrets.token_urlsafe(32),  # random: sessions end on restart
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_HOURS * 3600,
+        max_age=accounts.SESSION_HOURS * 3600,  # the store's session ends then too
         same_site="lax",
-        https_only=False,  # the console is served over plain HTTP on localhost or an office network
+        # Secure behind HTTPS (DOORSTEP_SECURE_COOKIES); the console may be plain HTTP on localhost.
+        https_only=settings.doorstep_secure_cookies,
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # outermost of ours: it sees the status the client gets

@@ -1,8 +1,13 @@
-"""Who is asking: the signed session of a page visitor, the bearer token of an API client, CSRF.
+"""Who is asking: the signed-in session of a page visitor, the bearer token of an API client, CSRF.
 
 The session cookie is Starlette's `SessionMiddleware` (itsdangerous-signed, HttpOnly,
-SameSite=Lax). It holds only the account name and the session's CSRF token; the role is read
-from the store on every request, so a changed role takes effect at once.
+SameSite=Lax, Secure with `DOORSTEP_SECURE_COOKIES`). It holds only a random session id and the
+session's CSRF token. The session itself is kept in the store (`accounts.SignedInSession`), so
+signing out, a revoke or a new password ends it at once, in every process; the account and its
+role are read from the store on every request, so a changed role takes effect at once too.
+
+Signing in goes through `bot.web.throttle` first: growing delays per name and per address, and
+a lockout that staff lift.
 """
 
 from __future__ import annotations
@@ -15,9 +20,19 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from bot.web.accounts import Account, account_for_token, find_account
+from bot.web import throttle
+from bot.web.accounts import (
+    Account,
+    account_for_session,
+    account_for_token,
+    authenticate,
+    end_session,
+    start_session,
+)
+from bot.web.throttle import Refusal
+from services_catalog.redact import valid_unicode
 
-SESSION_USER = "user"
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -36,24 +51,63 @@ def engine_of(request: Request) -> Engine:
     return engine
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted reverse proxy forwarded
+    (`DOORSTEP_TRUSTED_PROXIES`; uvicorn rewrites it before the app sees the request)."""
+    return request.client.host if request.client else "unknown"
+
+
+def try_sign_in(request: Request, name: str, password: str) -> Account | Refusal | None:
+    """Check a sign-in as the throttle allows: the account, a refusal (too soon, locked), or None."""
+    engine = engine_of(request)
+    name, address = valid_unicode(name), client_address(request)
+    refusal = throttle.before_attempt(engine=engine, name=name, address=address)
+    if refusal is not None:
+        return refusal
+    account = authenticate(engine=engine, name=name, password=valid_unicode(password))
+    if account is None:
+        throttle.failed(engine=engine, name=name, address=address)
+        return None
+    throttle.succeeded(engine=engine, name=name, address=address)
+    return account
+
+
+def refusal_status(refusal: Refusal | None) -> int:
+    """The status of a sign-in form answered with a refusal: 429 to wait, 423 locked, 401 wrong."""
+    if refusal is None:
+        return status.HTTP_401_UNAUTHORIZED
+    return status.HTTP_423_LOCKED if refusal.reason == "locked" else status.HTTP_429_TOO_MANY_REQUESTS
+
+
 def sign_in(request: Request, account: Account) -> None:
-    """Start a fresh session for `account` (a new CSRF token, nothing kept from before)."""
-    request.session.clear()
-    request.session[SESSION_USER] = account.name
+    """Start a fresh session for `account` (a new id and CSRF token; an earlier session here ends)."""
+    sign_out(request)
+    request.session[SESSION_ID] = start_session(engine=engine_of(request), name=account.name)
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+    request.state.doorstep_account = account
 
 
 def sign_out(request: Request) -> None:
-    """End the session."""
+    """End the session, in the store too: its cookie, kept or copied, opens nothing any more."""
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str) and session_id:
+        end_session(engine=engine_of(request), session_id=session_id)
     request.session.clear()
+    request.state.doorstep_account = None
 
 
 def session_account(request: Request) -> Account | None:
-    """The account signed in on this browser, or None."""
-    name = request.session.get(SESSION_USER)
-    if not isinstance(name, str) or not name:
-        return None
-    return find_account(engine=engine_of(request), name=name)
+    """The account signed in on this browser, or None (read once per request)."""
+    state = request.state
+    if hasattr(state, "doorstep_account"):
+        cached: Account | None = state.doorstep_account
+        return cached
+    session_id = request.session.get(SESSION_ID)
+    account = None
+    if isinstance(session_id, str) and session_id:
+        account = account_for_session(engine=engine_of(request), session_id=session_id)
+    state.doorstep_account = account
+    return account
 
 
 def require_account(request: Request) -> Account:

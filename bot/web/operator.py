@@ -11,7 +11,16 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.web import accounts
-from bot.web.auth import SignedIn, check_csrf, safe_next, session_account, sign_in, sign_out
+from bot.web.auth import (
+    SignedIn,
+    check_csrf,
+    refusal_status,
+    safe_next,
+    session_account,
+    sign_in,
+    sign_out,
+    try_sign_in,
+)
 from bot.web.deps import ConsoleDep, LiveCatalogue
 from bot.web.pages import render_page, request_lang
 from bot.web.render import (
@@ -27,6 +36,7 @@ from bot.web.render import (
     parse_at,
     resolve_place,
 )
+from bot.web.throttle import Refusal
 from services_catalog.answer import Answer, Question, Result
 from services_catalog.models import KIND_IDS
 from services_catalog.reply_text import short_text
@@ -69,20 +79,25 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """Check the name and password; start a session and go on, or show the form again."""
-    account = accounts.authenticate(engine=console.engine, name=username, password=password)
-    if account is None:
-        return render_page(
+    """Check the name and password (as the throttle allows); start a session, or show the form again."""
+    account = try_sign_in(request, username, password)
+    if not isinstance(account, accounts.Account):
+        refused = account if isinstance(account, Refusal) else None
+        response = render_page(
             console,
             request,
             "login.html",
             account=None,
             title_key="login.title",
-            status_code=status.HTTP_401_UNAUTHORIZED,
+            status_code=refusal_status(refused),
             next=Verbatim(safe_next(next)),
-            failed=True,
+            failed=refused is None,
+            refused=refused,
             username=Verbatim(username),
         )
+        if refused is not None and refused.retry_after:
+            response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     sign_in(request, account)
     return RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import sys
+from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
@@ -29,8 +30,39 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may well resolve to an outside address
 
 
+def trusted_proxies(settings: Settings) -> list[str]:
+    """The addresses and networks of `DOORSTEP_TRUSTED_PROXIES`; ValueError for one that is neither."""
+    found = []
+    for item in settings.doorstep_trusted_proxies.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                "DOORSTEP_TRUSTED_PROXIES must list addresses or networks "
+                f"(e.g. 127.0.0.1,10.0.0.0/8), not {item!r}"
+            ) from None
+        found.append(item)
+    return found
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy settings: forwarded headers believed only from `DOORSTEP_TRUSTED_PROXIES`."""
+    proxies = trusted_proxies(settings)
+    if not proxies:  # no proxy is assumed; the client address is the peer's
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": proxies}
+
+
 def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, port: int) -> int:
     """Serve the console until interrupted; refuses (2) to listen beyond localhost with no accounts."""
+    try:
+        proxy = proxy_options(settings)
+    except ValueError as err:
+        print(f"doorstep web: {err}", file=sys.stderr)
+        return 2
     accounts_exist = has_accounts(engine=engine)
     if not accounts_exist and not is_loopback(host):
         print(
@@ -62,7 +94,7 @@ def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, po
         port=port,
         log_level="info",
         access_log=ACCESS_LOG_OFF,  # bot.web.access_log writes the lines, without query strings
-        proxy_headers=False,  # no proxy is assumed; the client address is the peer's
+        **proxy,
         server_header=False,
     )
     servers = [uvicorn.Server(config)]
@@ -76,7 +108,12 @@ def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, po
         servers.append(
             uvicorn.Server(
                 uvicorn.Config(
-                    public_app, host=public[0], port=public[1], access_log=ACCESS_LOG_OFF, server_header=False
+                    public_app,
+                    host=public[0],
+                    port=public[1],
+                    access_log=ACCESS_LOG_OFF,
+                    server_header=False,
+                    **proxy,
                 )
             )
         )
