@@ -1,12 +1,16 @@
 """The Telegram bot: `build_application` wires the handlers, `run_bot` runs them until stopped.
 
-updates ─► gate (group -1: edited, group chatter, per-user limit)
+getUpdates or the webhook ─► the store (bot.updates): recorded before Telegram hears it arrived
+updates ─► ExactlyOnceApplication (bot.delivery): answered only if this process's to answer
+        ─► gate (group -1: edited, group chatter, per-user limit shared through the store)
         ─► commands / text / location / media / buttons (handlers/): the update as an event
         ─► Conversation.handle("telegram", user id, event) ─► Finder.answer() ─► reply model
-        ─► handlers/render.py (HTML and keyboards) ─► Bot API
+        ─► handlers/render.py (HTML and keyboards) ─► planned, kept, then sent (retried in transit)
+        ─► Bot API
 
-From start to shutdown a background task (handlers/housekeeping.py) deletes expired user state
-and picks up a newly imported catalogue, in worker threads.
+From start to shutdown a background task (handlers/housekeeping.py) beats the process's heart,
+takes over updates of processes that died, picks up a newly imported catalogue, and deletes
+what is kept no longer (one instance at a time), in worker threads.
 """
 
 from __future__ import annotations
@@ -16,14 +20,13 @@ import datetime as dt
 import logging
 import secrets
 import sys
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -34,11 +37,14 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.delivery import ExactlyOnceApplication, RecordingBot, TransientRetries
+from bot.limits import make_limit
 from bot.logs import configure_logging as base_logging
-from bot.ratelimit import SlidingWindowLimit
 from bot.settings import Settings
+from bot.updates import UpdateLog, bot_id_of
+from bot.webhook import serve_webhook
 from handlers import housekeeping
 from handlers.callbacks import on_button
 from handlers.commands import cmd_help, cmd_hotline, cmd_lang, cmd_start
@@ -118,20 +124,24 @@ def build_application(
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     create_memory_tables(engine)
+    updates = UpdateLog(engine, bot_id_of(token))
+    bot = RecordingBot(
+        token,
+        base_url=settings.telegram_api_base_url,
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=get_updates_request or HTTPXRequest(connection_pool_size=1),
+        rate_limiter=TransientRetries(max_retries=SEND_RETRIES),
+        updates=updates,
+    )
     builder = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_api_base_url)
+        .application_class(ExactlyOnceApplication)
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(max_retries=SEND_RETRIES))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
-    application: DoorstepApplication = builder.build()
+    application = cast(DoorstepApplication, builder.build())
     locales = default_locales()
     ttl = dt.timedelta(minutes=settings.doorstep_location_ttl_minutes)
     application.bot_data.services = Services(
@@ -142,7 +152,8 @@ def build_application(
             live, StoredMemory(engine, ttl), engine=engine, locales=locales, location_ttl=ttl
         ),
         render=Renderer(locales),
-        limit=SlidingWindowLimit(settings.doorstep_user_rate_per_minute),
+        limit=make_limit(engine, "telegram", settings.doorstep_user_rate_per_minute),
+        updates=updates,
     )
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handlers(
@@ -165,7 +176,11 @@ def build_application(
 async def _post_init(application: DoorstepApplication) -> None:
     """Start the housekeeping task, and publish the command menu (a failure there must not stop the bot)."""
     services = BotContext.services_of(application)
-    housekeeping.start(services)
+
+    async def enqueue(payload: dict[str, Any]) -> None:  # an update taken over from a dead process
+        await application.update_queue.put(Update.de_json(payload, application.bot))
+
+    housekeeping.start(services, enqueue)
     render = services.render
     try:
         for lang, code in (("zh", None), ("en", "en")):
@@ -235,14 +250,19 @@ def run_bot(
         )
     try:
         if webhook_url:
-            application.run_webhook(
-                listen=listen,
-                port=port,
-                url_path=urlsplit(webhook_url).path.lstrip("/"),
-                webhook_url=webhook_url,
-                secret_token=secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-                bootstrap_retries=3,
+            services = BotContext.services_of(application)
+            assert services.updates is not None
+            loop.run_until_complete(
+                serve_webhook(
+                    application,
+                    services.updates,
+                    listen=listen,
+                    port=port,
+                    path=urlsplit(webhook_url).path.lstrip("/"),
+                    webhook_url=webhook_url,
+                    secret=secret_token or "",
+                    allowed_updates=ALLOWED_UPDATES,
+                )
             )
         else:
             application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3)

@@ -13,17 +13,18 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.ratelimit import SlidingWindowLimit
+from bot.limits import Limit
 from bot.settings import Settings
+from bot.updates import UpdateLog
 from handlers.render import Renderer
 from services_catalog.catalog import Catalog
 from services_catalog.conversation import Conversation
 from services_catalog.conversation import Core as ConversationCore
 
 # How often the store is asked whether another process imported a newer catalogue, in seconds.
-RELOAD_EVERY = 30.0
-# How often expired conversation memory and old unanswered questions are deleted, in seconds.
-PURGE_EVERY = 600.0
+RELOAD_EVERY = 2.0
+# How often (across every process on the store) what is kept no longer is deleted, in seconds.
+PURGE_EVERY = 60.0
 
 
 class Core(ConversationCore, Protocol):
@@ -41,7 +42,8 @@ class Services:
     engine: Engine
     conversation: Conversation
     render: Renderer
-    limit: SlidingWindowLimit
+    limit: Limit  # per user: shared by every process on a PostgreSQL store
+    updates: UpdateLog | None = None  # updates recorded before they are answered (bot.updates)
     reload_every: float = RELOAD_EVERY
     purge_every: float = PURGE_EVERY
     housekeeping: asyncio.Task[None] | None = None  # handlers/housekeeping.py, while the bot runs

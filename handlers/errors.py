@@ -22,7 +22,12 @@ def where_it_failed(error: BaseException) -> str:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the exception with the update id only, and send the user an apology with the 12345 hotline."""
+    """Log the exception with the update id only, and send the user an apology with the 12345 hotline.
+
+    No apology follows a reply that was sent for the update, or whose sending was tried (Telegram
+    may have delivered it although its answer was lost): the resident has, or probably has, an
+    answer, and "sorry, something went wrong" under it would be wrong.
+    """
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     if error is None:
@@ -37,6 +42,11 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("update %s failed: %s at %s", update_id, type(error).__name__, where_it_failed(error))
     log.debug("update %s traceback", update_id, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    updates = context.services.updates
+    if updates is not None and updates.attempted(update.update_id):
+        # A reply was sent, or may have arrived (its confirmation lost): no apology after it.
+        log.info("update %s: a reply was (or may have been) delivered; no apology", update_id)
         return
     lang: Lang = "zh"
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -12,7 +13,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.ratelimit import Verdict
 from handlers.context import BotContext
-from handlers.replies import send_notice, user_lang
+from handlers.replies import button_answer, send_all, send_notice, user_lang
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ async def gate(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop
-    verdict = context.services.limit.check(user.id)
+    # Counted in the store when it is PostgreSQL, so the limit holds across bot processes.
+    verdict = await asyncio.to_thread(context.services.limit.check, user.id)
     if verdict is Verdict.ALLOW:
         return
     query = update.callback_query
@@ -61,7 +63,7 @@ async def gate(update: Update, context: BotContext) -> None:
         if verdict is Verdict.NOTE:
             note = context.conversation.notice(user_lang(update, context), "rate_limited").lines()[0].text
         try:
-            await query.answer(note)
+            await send_all(update, context, [button_answer(query.id, note)])
         except TelegramError as err:  # e.g. the query is too old: nothing more to do for this user
             log.info("update %s: could not answer a button: %s", update.update_id, type(err).__name__)
     elif verdict is Verdict.NOTE:

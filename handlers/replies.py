@@ -3,15 +3,20 @@
 `converse` hands an event to the conversation core for the user behind the update and sends the
 turn's replies: a map point as a venue, everything else as an HTML message. A pressed button is
 answered once (with the reply's text as a short note when the reply is a brief acknowledgement).
+Every Bot API call for an update is planned first (`Outgoing`), kept in the store, then sent
+(`bot.delivery.send_planned`), so a process taking over a dead one's update sends the rest only.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from telegram import LinkPreviewOptions, Message, ReplyParameters, Update, User
+from telegram import LinkPreviewOptions, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
 
+from bot.delivery import send_planned
+from bot.updates import Outgoing
 from handlers.context import BotContext
 from handlers.render import TelegramMessage
 from services_catalog.answer import Lang
@@ -54,40 +59,56 @@ async def converse(update: Update, context: BotContext, event: Event) -> Turn | 
 
 async def deliver(update: Update, context: BotContext, replies: list[Reply]) -> None:
     """Send `replies` in order; a pressed button gets its answer first (or the brief note as it)."""
+    messages: list[Outgoing] = []
     query = update.callback_query
     if query is not None:
         brief = replies[0] if replies and replies[0].brief else None
         note = " ".join(line.text for line in brief.lines("buttons")) if brief else None
-        await query.answer(note[:200] if note else None)
+        messages.append(button_answer(query.id, note[:200] if note else None))
         if brief is not None:
             replies = replies[1:]
     for reply in replies:
-        await send_reply(update, context, reply)
+        message = outgoing_reply(update, context, reply)
+        if message is not None:
+            messages.append(message)
+    await send_all(update, context, messages)
 
 
-async def send_reply(update: Update, context: BotContext, reply: Reply) -> Message | None:
-    """One reply: a venue for a map point, else a message."""
+async def send_all(update: Update, context: BotContext, messages: list[Outgoing]) -> None:
+    """Send messages for `update`: each kept in the store as planned, then sent (`bot.delivery`)."""
+    if messages:
+        await send_planned(context.bot, context.services.updates, update.update_id, messages)
+
+
+def button_answer(query_id: str, note: str | None) -> Outgoing:
+    """The answer to a pressed button (with a short note, or none: the spinner just stops)."""
+    return Outgoing("answerCallbackQuery", _present({"callback_query_id": query_id, "text": note}))
+
+
+def outgoing_reply(update: Update, context: BotContext, reply: Reply) -> Outgoing | None:
+    """One reply as a Bot API call: a venue for a map point, else a message."""
     chat = update.effective_chat
     if chat is None:
         return None
     if reply.venue is not None:
         venue = reply.venue
-        message = context.render.final(TelegramMessage(venue.title), context.catalog)
+        title = context.render.final(TelegramMessage(venue.title), context.catalog)
         address = context.render.final(TelegramMessage(venue.address), context.catalog)
-        return await context.bot.send_venue(
-            chat_id=chat.id,
-            latitude=venue.lat,
-            longitude=venue.lon,
-            title=message.text[:256],
-            address=address.text[:256],
-        )
-    return await send(update, context, context.render.message(reply))
+        params = {
+            "chat_id": chat.id,
+            "latitude": venue.lat,
+            "longitude": venue.lon,
+            "title": title.text[:256],
+            "address": address.text[:256],
+        }
+        return Outgoing("sendVenue", params)
+    return outgoing_message(update, context, context.render.message(reply))
 
 
-async def send(update: Update, context: BotContext, message: TelegramMessage) -> Message | None:
-    """Send `message` to the chat of `update` (in groups, as a reply to the user's message).
+def outgoing_message(update: Update, context: BotContext, message: TelegramMessage) -> Outgoing | None:
+    """`message` for the chat of `update` (in groups, as a reply to the user's message).
 
-    Every message the bot sends goes through here, and so through `Renderer.final`: no link
+    Every message the bot sends is made here, and so goes through `Renderer.final`: no link
     outside the catalogue's allowlist leaves.
     """
     chat = update.effective_chat
@@ -97,17 +118,24 @@ async def send(update: Update, context: BotContext, message: TelegramMessage) ->
     reply_to = None
     if update.message is not None and chat.type != ChatType.PRIVATE:
         reply_to = ReplyParameters(update.message.message_id, allow_sending_without_reply=True)
-    return await context.bot.send_message(
-        chat_id=chat.id,
-        text=message.text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=message.markup,
-        link_preview_options=_NO_PREVIEW,
-        reply_parameters=reply_to,
-    )
+    params = {
+        "chat_id": chat.id,
+        "text": message.text,
+        "parse_mode": ParseMode.HTML.value,
+        "reply_markup": message.markup.to_dict() if message.markup is not None else None,
+        "link_preview_options": _NO_PREVIEW.to_dict(),
+        "reply_parameters": reply_to.to_dict() if reply_to is not None else None,
+    }
+    return Outgoing("sendMessage", _present(params))
 
 
 async def send_notice(update: Update, context: BotContext, key: str, *, lang: Lang | None = None) -> None:
     """Send one of the conversation's notices (`conversation.<key>`) in the user's language."""
     reply = context.conversation.notice(lang or user_lang(update, context), key)
-    await send(update, context, context.render.message(reply))
+    message = outgoing_message(update, context, context.render.message(reply))
+    await send_all(update, context, [message] if message is not None else [])
+
+
+def _present(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters that have a value (the Bot API reads a missing one as not given)."""
+    return {k: v for k, v in params.items() if v is not None}

@@ -327,6 +327,7 @@ def list_accounts(*, engine: Engine) -> list[AccountSummary]:
 
 def purge_expired(*, engine: Engine) -> int:
     """Delete tokens and sessions past their end (they already open nothing); how many went."""
+    create_tables(engine)
     now = _now()
     with Session(engine) as session:
         gone = 0

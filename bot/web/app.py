@@ -19,7 +19,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -120,12 +119,6 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # outermost of ours: it sees the status the client gets
-
-    @app.middleware("http")
-    async def pick_up_catalogue_reloads(request: Request, call_next: Any) -> Any:
-        """Swap in a catalogue `doorstep catalog reload` imported elsewhere (checked every 30 s)."""
-        await run_in_threadpool(live.reload_if_changed, min_interval=30.0)
-        return await call_next(request)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Unanswered questions past their keeping period go at start-up too, not only when staff

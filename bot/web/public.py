@@ -14,10 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from bot.settings import Settings
 from bot.web import chat, wechat
@@ -46,12 +45,6 @@ def create_public_app(settings: Settings, live: LiveFinder, engine: Engine) -> F
     app.state.residents = build_residents(settings, live, engine)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
-
-    @app.middleware("http")
-    async def pick_up_catalogue_reloads(request: Request, call_next: Any) -> Any:
-        """Swap in a catalogue `doorstep catalog reload` imported elsewhere (checked every 30 s)."""
-        await run_in_threadpool(live.reload_if_changed, min_interval=30.0)
-        return await call_next(request)
 
     for name in ("chat.css", "chat.js"):
         app.add_api_route(f"/static/{name}", _static(STATIC / name), include_in_schema=False)

@@ -16,8 +16,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
-from bot.ratelimit import SlidingWindowLimit
+from bot.limits import Limit, make_limit
 from bot.settings import Settings
+from bot.web.auth import client_address
 from locales import Locales, default_locales
 from services_catalog.conversation import Conversation
 from services_catalog.live import LiveFinder
@@ -38,8 +39,8 @@ class Residents:
     engine: Engine
     locales: Locales
     conversation: Conversation
-    per_session: SlidingWindowLimit
-    per_address: SlidingWindowLimit
+    per_session: Limit  # shared by every process on a PostgreSQL store (bot.limits)
+    per_address: Limit
 
 
 def build_residents(settings: Settings, live: LiveFinder, engine: Engine) -> Residents:
@@ -56,8 +57,8 @@ def build_residents(settings: Settings, live: LiveFinder, engine: Engine) -> Res
         conversation=Conversation(
             live, StoredMemory(engine, ttl), engine=engine, locales=locales, location_ttl=ttl
         ),
-        per_session=SlidingWindowLimit(rate),
-        per_address=SlidingWindowLimit(rate * ADDRESS_FACTOR),
+        per_session=make_limit(engine, "web-session", rate),
+        per_address=make_limit(engine, "web-address", rate * ADDRESS_FACTOR),
     )
 
 
@@ -77,7 +78,4 @@ def get_residents(request: Request) -> Residents:
 
 ResidentsDep = Annotated[Residents, Depends(get_residents)]
 
-
-def client_address(request: Request) -> str:
-    """The peer's address (behind a reverse proxy, the proxy's unless it is told to pass it on)."""
-    return request.client.host if request.client else "unknown"
+__all__ = ["Residents", "ResidentsDep", "build_residents", "client_address", "get_residents"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import sys
+from collections.abc import Coroutine
 from typing import Any
 
 import uvicorn
@@ -12,6 +14,7 @@ from sqlalchemy import Engine
 
 from bot.logs import configure_logging
 from bot.settings import Settings
+from bot.upkeep import console_upkeep
 from bot.web.access_log import ACCESS_LOG_OFF
 from bot.web.accounts import has_accounts
 from bot.web.app import create_app
@@ -122,13 +125,20 @@ def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, po
             file=sys.stderr,
         )
     configure_logging()
-    asyncio.run(_serve_all(servers))
+    asyncio.run(_serve_all(servers, console_upkeep(settings, live, engine)))
     return 0
 
 
-async def _serve_all(servers: list[uvicorn.Server]) -> None:
-    """Run the listeners together; a signal stops them all (uvicorn passes it on, last first)."""
-    await asyncio.gather(*(server.serve() for server in servers))
+async def _serve_all(servers: list[uvicorn.Server], upkeep: Coroutine[Any, Any, None]) -> None:
+    """Run the listeners and the housekeeping together; a signal stops them all (uvicorn passes
+    it on, last first)."""
+    background = asyncio.create_task(upkeep, name="doorstep-upkeep")
+    try:
+        await asyncio.gather(*(server.serve() for server in servers))
+    finally:
+        background.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await background
 
 
 def _url_host(host: str) -> str:

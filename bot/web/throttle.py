@@ -179,6 +179,7 @@ def locked_names(*, engine: Engine) -> set[str]:
 
 def purge(*, engine: Engine, now: dt.datetime | None = None) -> int:
     """Forget counts a day after their last failure (locked accounts stay locked); how many went."""
+    create_tables(engine)
     cutoff = (now or _now()) - FORGET_AFTER
     with Session(engine) as session:
         result = session.exec(
