@@ -35,6 +35,7 @@ _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 _SOUND_CHARS = 200  # characters of a clause searched for words by sound
 _NEGATION_WINDOW = 3  # characters before a danger word where a negation denies it
 _SIGN_CLAUSES = 4  # a sign's words may be told over this many clauses in a row
+_MAX_CLAUSES = 80  # clauses of a message read for danger (its beginning and its end)
 # Contexts against which the classifier alone never raises an alarm, wherever they are said: a
 # story, a pet, a figure of speech, a complaint, a danger that is over.
 _FRAMES = frozenset({"story", "pet", "figure_of_speech", "hazard", "over"})
@@ -203,7 +204,7 @@ class SafetyCheck:
         """Every danger in `text` (lower-cased, Simplified, punctuation kept), with its status."""
         for word, mandarin in self._dialect:
             text = text.replace(word, mandarin)
-        clauses = split_clauses(text)
+        clauses = _distinct(split_clauses(text))
         if not clauses:
             return SafetyReading()
         if " ".join(clauses) in self._cries or "".join(clauses) in self._cries:
@@ -251,8 +252,11 @@ class SafetyCheck:
                 elif mild[i] and not acute[i]:
                     status, because = "possible", "mild"
                 dangers.append(Danger(topic_id, name, strength, status, because, starts[i] + start, acute[i]))
+        whole = " | ".join(clauses)
         for topic in self._topics:
             for name, groups in topic.signs:
+                if not all(g.search(whole) is not None for g in groups):
+                    continue  # most signs are nowhere in the message: no clause-by-clause look
                 window = self._sign_window(clauses, groups)
                 if window is None:
                     continue
@@ -273,11 +277,13 @@ class SafetyCheck:
 
     @staticmethod
     def _sign_window(clauses: Sequence[str], groups: Sequence[Lexicon]) -> tuple[int, int] | None:
-        """The first clauses (at most three in a row) that hold a word of every group."""
+        """The first clauses (at most a few in a row) that hold a word of every group."""
+        found = [[g.search(c) is not None for c in clauses] for g in groups]
+        if not all(any(row) for row in found):
+            return None
         for first in range(len(clauses)):
             for last in range(first, min(first + _SIGN_CLAUSES, len(clauses))):
-                window = " | ".join(clauses[first : last + 1])
-                if all(g.search(window) is not None for g in groups):
+                if all(any(row[first : last + 1]) for row in found):
                     return first, last
         return None
 
@@ -410,6 +416,16 @@ class SafetyCheck:
             words = clause[:start].split()
             return bool(words) and self._negation.search(words[-1]) is not None
         return self._negation.search(before) is not None
+
+
+def _distinct(clauses: list[str]) -> list[str]:
+    """Each clause once (a phrase said over and over adds nothing), and at most the first and the
+    last few dozen of a very long message, where people put what matters."""
+    seen: set[str] = set()
+    out = [c for c in clauses if not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
+    if len(out) > _MAX_CLAUSES:
+        out = out[: _MAX_CLAUSES * 3 // 4] + out[-(_MAX_CLAUSES // 4) :]
+    return out
 
 
 def split_clauses(text: str) -> list[str]:
