@@ -177,7 +177,7 @@ class SafetyCheck:
     ALARM_WITH_SIGN = 0.3
     ALARM_OVER_DEFUSED = 0.9
     HEDGE = 0.4
-    VETO = 0.15
+    VETO = 0.05
 
     def __init__(self, vocabulary: Vocabulary, pinyin: PinyinTable | None = None) -> None:
         self._topics = tuple(
