@@ -43,7 +43,7 @@ def test_the_catalogue_page_says_what_is_loaded(staff: TestClient, bundled_live:
     assert 'name="csrf_token"' in page
 
 
-def test_the_catalogue_page_shows_the_plan_coverage_stats_prints(staff: TestClient, bundled_live: LiveFinder) -> None:
+def test_the_catalogue_page_shows_the_plan_coverage(staff: TestClient, bundled_live: LiveFinder) -> None:
     """The same count of the plan's service items as `doorstep catalog stats` (issue 12)."""
     from services_catalog.plan_coverage import plan_coverage
 
