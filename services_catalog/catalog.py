@@ -13,11 +13,13 @@ from services_catalog.models import (
     HolidayOverride,
     Hotline,
     Indicator,
+    Kind,
     Landmark,
     Service,
     Station,
     Town,
     Vocabulary,
+    bundled_kinds,
 )
 
 
@@ -43,3 +45,14 @@ class Catalog:
     source: Path  # the folder it was read from
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     warnings: tuple[str, ...] = ()  # `file:line: field: message` lines that did not stop loading
+    kinds: dict[str, Kind] = field(default_factory=bundled_kinds)  # by id, in kinds.yaml's order
+
+    def kind_name(self, kind: str, lang: str, *, common: bool = False) -> str:
+        """What a kind of place is called in `lang`: its official name, or with `common` what
+        residents call it; the id itself for a kind the catalogue does not know."""
+        found = self.kinds.get(kind)
+        if found is None:
+            return kind
+        if common:
+            return found.common_en if lang == "en" else found.common
+        return found.name_en if lang == "en" else found.name
