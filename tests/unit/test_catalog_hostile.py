@@ -33,7 +33,8 @@ def test_a_kind_without_facilities_that_services_and_vocabulary_point_to_is_refu
     """`facilities: []` in clinic.yaml used to validate, and then every clinic question crashed."""
     (mini_catalog / CLINICS).write_text("facilities: []\n", encoding="utf-8")
     assert messages(errors(mini_catalog)) == [
-        "services.yaml:7: services[0].where[0]: no facility of kind 'clinic': residents would be sent nowhere",
+        "services.yaml:7: services[0].where[0]: no facility of kind 'clinic': "
+        "residents would be sent nowhere",
         "vocabulary.yaml:3: vocabulary.kinds.clinic: no facility of kind 'clinic': "
         "questions about it would find nothing",
     ]
