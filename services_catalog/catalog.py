@@ -46,6 +46,8 @@ class Catalog:
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     warnings: tuple[str, ...] = ()  # `file:line: field: message` lines that did not stop loading
     kinds: dict[str, Kind] = field(default_factory=bundled_kinds)  # by id, in kinds.yaml's order
+    content_hash: str = ""  # SHA-256 of the folder's YAML files (names and bytes), "" when not read
+    changed_at: dt.datetime | None = None  # when the newest of those files was last changed (UTC)
 
     def kind_name(self, kind: str, lang: str, *, common: bool = False) -> str:
         """What a kind of place is called in `lang`: its official name, or with `common` what

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import hashlib
 import os
 import re
 import types
@@ -228,6 +229,8 @@ class _Reader:
     today: dt.date = field(default_factory=lambda: dt.datetime.now(SHANGHAI).date())
     wgs84: dict[int, tuple[float, float]] = field(default_factory=dict)  # id(point) -> converted
     unread: list[str] = field(default_factory=list)  # files that could not be read as YAML at all
+    digest: Any = field(default_factory=hashlib.sha256)  # of every file's name and bytes, in order
+    changed_at: dt.datetime | None = None  # the newest file's modification time
 
     # -- helpers --
 
@@ -293,8 +296,11 @@ class _Reader:
             rel = path.relative_to(self.folder).as_posix()
             try:
                 raw = path.read_bytes()
+                changed = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
             except OSError as exc:
                 raise CatalogFileError(f"{path}: cannot be read ({exc.strerror})") from exc
+            self.digest.update(rel.encode() + b"\0" + raw + b"\0")
+            self.changed_at = max(changed, self.changed_at or changed)
             try:
                 text = _decode(raw)
             except UnicodeDecodeError as exc:
@@ -655,6 +661,8 @@ class _Reader:
             source=self.folder,
             warnings=tuple(str(p) for p in problems if p.severity == "warning"),
             kinds=kinds,
+            content_hash=self.digest.hexdigest(),
+            changed_at=self.changed_at,
         )
 
     def moved(self, record: T, attr: str) -> T:
