@@ -193,9 +193,9 @@ def import_catalog(catalog: Catalog, *, engine: Engine) -> int:
         version = (meta.version if meta else 0) + 1
         for table in (FacilityRow, TownRow, ServiceRow, IndicatorRow):
             session.exec(delete(table))
-        for table, values in rows.items():  # towns first: facilities refer to them
+        for model, values in rows.items():  # towns first: facilities refer to them
             for start in range(0, len(values), _CHUNK):
-                session.execute(insert(table), values[start : start + _CHUNK])
+                session.execute(insert(model), values[start : start + _CHUNK])
         counts: dict[str, Any] = {
             "version": version,
             "loaded_at": _utc(catalog.loaded_at),
