@@ -622,13 +622,20 @@ class _Reader:
         allow = self.singles.get("allowlist")
         domains = [d.lower().strip(".") for d in allow.get("domains") or []] if allow else []
         every = [rec for recs in self.records.values() for rec in recs] + list(self.singles.values())
+        # The same source note or hours string recurs on thousands of records: check each text once.
+        seen: dict[tuple[str, bool, bool], str | None] = {}
         for rec in every:
             in_vocabulary = rec.path[0] == "vocabulary"
             for sub, text in _texts(rec.model, ()):
-                name_like = in_vocabulary or bool(set(map(str, sub)) & _NAME_FIELDS)
-                message = text_problem(
-                    text, domains, name_like=name_like, website=sub == ("website",), check_links=bool(allow)
-                )
+                name_like = in_vocabulary or bool(_NAME_FIELDS.intersection(map(str, sub)))
+                website = sub == ("website",)
+                key = (text, name_like, website)
+                if key in seen:
+                    message = seen[key]
+                else:
+                    message = seen[key] = text_problem(
+                        text, domains, name_like=name_like, website=website, check_links=bool(allow)
+                    )
                 if message:
                     self.at(rec, sub, message)
 
@@ -638,12 +645,20 @@ class _Reader:
         def by(key: str, get: typing.Callable[[Any], str]) -> dict[str, Any]:
             return {get(rec.model): rec.model for rec in self.records.get(key, [])}
 
-        moved = self.moved
-        towns = {k: moved(v, "centre") for k, v in by("towns", _name).items()}
-        committees = {k: moved(v, "centre") for k, v in by("committees", _code).items()}
-        stations = {k: moved(v, "point") for k, v in by("stations", _name).items()}
-        landmarks = {k: moved(v, "point") for k, v in by("landmarks", _name).items()}
-        facilities = {k: _canonical_website(moved(v, "point")) for k, v in by("facilities", _id).items()}
+        def moved(key: str, attr: str, get: typing.Callable[[Any], str]) -> dict[str, Any]:
+            """The records of `key` by id, each point in WGS-84; the GCJ-02 copy is let go at once
+            (at 100,000 facilities two copies would cost a hundred megabytes more)."""
+            out: dict[str, Any] = {}
+            for rec in self.records.get(key, []):
+                rec.model = self.moved(rec.model, attr)
+                out[get(rec.model)] = rec.model
+            return out
+
+        towns = moved("towns", "centre", _name)
+        committees = moved("committees", "centre", _code)
+        stations = moved("stations", "point", _name)
+        landmarks = moved("landmarks", "point", _name)
+        facilities = {k: _canonical_website(v) for k, v in moved("facilities", "point", _id).items()}
         indicators = dict(sorted(by("indicators", _id).items(), key=lambda kv: kv[1].row))
         kinds = {k: rec.model for k, rec in self.kinds().items()}
         return Catalog(
@@ -672,8 +687,9 @@ class _Reader:
         if point is None or point.crs == Crs.wgs84:
             return record
         lat, lon = self.wgs84.get(id(point)) or _to_wgs84(point)
-        wgs = point.model_copy(update={"lat": lat, "lon": lon, "crs": Crs.wgs84})
-        return record.model_copy(update={attr: wgs})
+        # model_construct: the values were validated already, and a validated copy costs ten times more
+        wgs = Point.model_construct(**{**point.__dict__, "lat": lat, "lon": lon, "crs": Crs.wgs84})
+        return type(record).model_construct(**{**record.__dict__, attr: wgs})  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -829,8 +845,9 @@ def _texts(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[s
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _texts(getattr(value, name, None), (*path, name))
+        for name, item in value.__dict__.items():  # the fields a (partial) record has
+            if item is not None:
+                yield from _texts(item, (*path, name))
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             yield from _texts(item, (*path, i))
@@ -841,8 +858,14 @@ def _texts(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[s
 
 def _to_wgs84(point: Point) -> tuple[float, float]:
     if point.crs == Crs.gcj02:
-        return gcj02_to_wgs84(point.lat, point.lon)
+        return _gcj02_to_wgs84(point.lat, point.lon)
     return point.lat, point.lon
+
+
+@functools.lru_cache(maxsize=4096)
+def _gcj02_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
+    """Many records share a position (a town's centre, until each is placed): converted once."""
+    return gcj02_to_wgs84(lat, lon)
 
 
 def _canonical_website(facility: Facility) -> Facility:

@@ -118,68 +118,101 @@ def _line(event: Any) -> int:
 
 
 def parse(text: str) -> Document:
-    """Read `text` (one YAML document); raises `YamlSyntaxError` when it is not YAML."""
+    """Read `text` (one YAML document); raises `YamlSyntaxError` when it is not YAML.
+
+    The hot loop: one pass over every event of a file that may hold 10,000 records, so it checks
+    the event's class by identity and works out a line only when something is reported.
+    """
     doc = Document()
     issues = doc.issues
     # Each frame: [container, path, pending key (mappings), key is awaited (mappings)].
     stack: list[list[Any]] = []
     documents = 0
     root: Any = None
-
-    def attach(value: Any, line: int) -> None:
-        nonlocal root
-        if not stack:
-            root = value
-            return
-        top = stack[-1]
-        container = top[0]
-        if isinstance(container, list):
-            container.append(value)
-            return
-        if top[3]:  # this is a key
-            key = value
-            if isinstance(key, list | dict) or key is _REFUSED:
-                issues.append(YamlIssue(top[1], line, "a key must be plain text"))
-                top[2] = _REFUSED
-            elif key in container:
-                issues.append(YamlIssue((*top[1], key), line, "duplicate key"))
-                top[2] = _REFUSED
+    scalar_event, map_start, seq_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    map_end, seq_end, stream_end = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.StreamEndEvent
+    implicit = _IMPLICIT
+    loader = _Loader(text)
+    try:
+        while True:
+            event = loader.get_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
+            cls = event.__class__
+            if cls is scalar_event:
+                if event.anchor is not None:
+                    raise YamlRefused(_line(event), _NO_ANCHORS)
+                value = event.value
+                if event.tag is not None or not event.style and value[:1] in implicit:
+                    value, refused = _scalar(event)
+                    if refused:
+                        raise YamlRefused(_line(event), refused)
+                container: Any
+            elif cls is map_start or cls is seq_start:
+                if event.anchor is not None:
+                    raise YamlRefused(_line(event), _NO_ANCHORS)
+                if event.tag is not None and not event.implicit:
+                    raise YamlRefused(_line(event), f"YAML tags such as {event.tag} are not allowed in the catalogue")
+                value = {} if cls is map_start else []
+            elif cls is map_end or cls is seq_end:
+                stack.pop()
+                continue
+            elif cls is stream_end:
+                break
+            elif cls is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlRefused(_line(event), "one document per file (remove the second ---)")
+                continue
+            elif cls is yaml.AliasEvent:
+                raise YamlRefused(_line(event), _NO_ANCHORS)
             else:
-                top[2] = key
-                if len(stack) == 1:
-                    doc.top_lines[str(key)] = line
-            top[3] = False
-            return
-        if top[2] is not _REFUSED:
-            container[top[2]] = value
-        top[3] = True
-
-    for event in _events(text):
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise YamlRefused(_line(event), "one document per file (remove the second ---)")
-            continue
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise YamlRefused(_line(event), "anchors and aliases (& and *) are not allowed in the catalogue")
-        if isinstance(event, yaml.ScalarEvent):
-            value, refused = _scalar(event)
-            if refused:
-                raise YamlRefused(_line(event), refused)
-            attach(value, _line(event))
-        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            if event.tag is not None and not event.implicit:
-                raise YamlRefused(
-                    _line(event), f"YAML tags such as {event.tag} are not allowed in the catalogue"
-                )
-            container: dict[Any, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
-            path = _child_path(stack)
-            attach(container, _line(event))
-            stack.append([container, path, None, True])
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            stack.pop()
+                continue  # stream and document starts and ends
+            # Attach the value (a scalar, or a container about to be filled) to where it belongs.
+            if not stack:
+                root = value
+                path: Path_ = ()
+            else:
+                top = stack[-1]
+                container = top[0]
+                if container.__class__ is list:
+                    path = (*top[1], len(container)) if cls is not scalar_event else ()
+                    container.append(value)
+                elif top[3]:  # this is a key
+                    if cls is not scalar_event:
+                        issues.append(YamlIssue(top[1], _line(event), "a key must be plain text"))
+                        top[2] = _REFUSED
+                        path = (*top[1], "?")
+                    elif value in container:
+                        issues.append(YamlIssue((*top[1], value), _line(event), "duplicate key"))
+                        top[2] = _REFUSED
+                    else:
+                        top[2] = value
+                        if len(stack) == 1:
+                            doc.top_lines[str(value)] = _line(event)
+                    top[3] = False
+                    if cls is scalar_event:
+                        continue
+                else:  # a value
+                    key = top[2]
+                    if key is not _REFUSED:
+                        container[key] = value
+                    top[3] = True
+                    path = (*top[1], key if isinstance(key, str | int) else "?")
+            if cls is not scalar_event:
+                stack.append([value, path, None, True])
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlSyntaxError(
+            mark.line + 1 if mark is not None else 1, str(exc.problem or exc.context or "cannot be parsed")
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(1, str(exc)) from None
+    finally:
+        loader.dispose()
     doc.data = root
     return doc
+
+
+_NO_ANCHORS = "anchors and aliases (& and *) are not allowed in the catalogue"
 
 
 class _Refused:
