@@ -141,16 +141,16 @@ def parse(text: str) -> Document:
                 if event.anchor is not None:
                     raise YamlRefused(_line(event), _NO_ANCHORS)
                 value = event.value
-                if event.tag is not None or not event.style and value[:1] in implicit:
+                if event.tag is not None or (not event.style and value[:1] in implicit):
                     value, refused = _scalar(event)
                     if refused:
                         raise YamlRefused(_line(event), refused)
-                container: Any
             elif cls is map_start or cls is seq_start:
                 if event.anchor is not None:
                     raise YamlRefused(_line(event), _NO_ANCHORS)
                 if event.tag is not None and not event.implicit:
-                    raise YamlRefused(_line(event), f"YAML tags such as {event.tag} are not allowed in the catalogue")
+                    message = f"YAML tags such as {event.tag} are not allowed in the catalogue"
+                    raise YamlRefused(_line(event), message)
                 value = {} if cls is map_start else []
             elif cls is map_end or cls is seq_end:
                 stack.pop()
@@ -167,12 +167,12 @@ def parse(text: str) -> Document:
             else:
                 continue  # stream and document starts and ends
             # Attach the value (a scalar, or a container about to be filled) to where it belongs.
+            path: Path_ = ()
             if not stack:
                 root = value
-                path: Path_ = ()
             else:
                 top = stack[-1]
-                container = top[0]
+                container: Any = top[0]
                 if container.__class__ is list:
                     path = (*top[1], len(container)) if cls is not scalar_event else ()
                     container.append(value)
