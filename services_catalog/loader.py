@@ -689,7 +689,7 @@ class _Reader:
         lat, lon = self.wgs84.get(id(point)) or _to_wgs84(point)
         # model_construct: the values were validated already, and a validated copy costs ten times more
         wgs = Point.model_construct(**{**point.__dict__, "lat": lat, "lon": lon, "crs": Crs.wgs84})
-        return type(record).model_construct(**{**record.__dict__, attr: wgs})  # type: ignore[no-any-return]
+        return type(record).model_construct(**{**record.__dict__, attr: wgs})
 
 
 # ---------------------------------------------------------------------------------------------
