@@ -27,6 +27,7 @@ from typing import Any
 import jieba
 from rapidfuzz import fuzz, process
 
+from bench import big_catalogue
 from services_catalog.answer import Question
 from services_catalog.catalog import Catalog
 from services_catalog.finder import Finder
@@ -174,6 +175,9 @@ def main() -> int:
         ("cold ask <= 1.5 s", cold <= 1.5),
         ("peak RSS of ask <= 200 MB", child_rss <= 200),
     ]
+    # Issue 11: a 100,000-facility catalogue validates and reloads in <= 10 s and <= 600 MB.
+    print("100,000-facility catalogue as YAML, validated and reloaded by new processes:")
+    targets += big_catalogue.main()
     for name, ok in targets:
         print(f"  {'met ' if ok else 'MISSED'} {name}")
     return 0
