@@ -19,7 +19,7 @@ import re
 import types
 import typing
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -122,6 +122,11 @@ SPAM_NEAR_LINK = re.compile(r"赌|棋牌|彩票|投注|下注|返水|充值|注�
 
 # Top-level domains worth recognising in bare text ("www.vip333.Co", "zwdt.sh.gov.cn").
 
+# The position field of each kind of record that has one.
+_POINT_FIELDS = {"towns": "centre", "committees": "centre"} | dict.fromkeys(
+    ("stations", "landmarks", "facilities"), "point"
+)
+
 # Fields whose text names a thing: a link there is always spam.
 _NAME_FIELDS = frozenset({"name", "name_en", "aliases"})
 
@@ -195,7 +200,7 @@ class _Lines:
         return _line_for(self._map, loc)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Record:
     """One record (validated, or partial when some of its fields were not) and where it came from."""
 
@@ -227,7 +232,6 @@ class _Reader:
     singles: dict[str, _Record] = field(default_factory=dict)  # vocabulary, allowlist
     key_lines: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # key -> [(file, line)]
     today: dt.date = field(default_factory=lambda: dt.datetime.now(SHANGHAI).date())
-    wgs84: dict[int, tuple[float, float]] = field(default_factory=dict)  # id(point) -> converted
     unread: list[str] = field(default_factory=list)  # files that could not be read as YAML at all
     digest: Any = field(default_factory=hashlib.sha256)  # of every file's name and bytes, in order
     changed_at: dt.datetime | None = None  # the newest file's modification time
@@ -365,6 +369,16 @@ class _Reader:
             return
         model = RECORD_MODELS[key]
         bucket = self.records.setdefault(key, [])
+        first = len(bucket)
+        self.validate_records(rel, key, value, lines, model, bucket)
+        point = _POINT_FIELDS.get(key)
+        if point is not None:
+            for rec in bucket[first:]:
+                self.place(rec, point)
+
+    def validate_records(
+        self, rel: str, key: str, value: list[Any], lines: _Lines, model: type[Strict], bucket: list[_Record]
+    ) -> None:
         try:  # one call for the whole list: several times faster than record by record
             models = _list_adapter(model).validate_python(value)
         except ValidationError:
@@ -525,7 +539,6 @@ class _Reader:
                         vocab, ("services", sid), f"unknown service '{sid}'{_did_you_mean(sid, services)}"
                     )
         self.check_indicators()
-        self.check_points()
         self.check_texts()
 
     def kinds(self) -> dict[str, _Record]:
@@ -590,33 +603,30 @@ class _Reader:
         else:
             self.folder_problem("indicators", message, warning=True)
 
-    def check_points(self) -> None:
-        """Every position in China and in Qingpu: a place elsewhere would be offered as the nearest."""
-        for rec, sub, point in self.points():
-            lat, lon = _to_wgs84(point)
-            self.wgs84[id(point)] = (lat, lon)
-            if not in_china(lat, lon):
-                self.at(
-                    rec, sub, f"({point.lat}, {point.lon}) is outside China (latitude and longitude swapped?)"
-                )
-            elif not in_qingpu(lat, lon):
-                km = haversine_m(lat, lon, *QINGPU_CENTRE) / 1000
-                self.at(
-                    rec, sub, f"({point.lat}, {point.lon}) is outside Qingpu ({km:,.0f} km from its centre)"
-                )
+    def place(self, rec: _Record, attr: str) -> None:
+        """Check a record's position (in China, in Qingpu: a place elsewhere would be offered as
+        the nearest) and keep it in WGS-84 from now on.
 
-    def points(self) -> Iterator[tuple[_Record, tuple[str, ...], Point]]:
-        for key, attr in (
-            ("towns", "centre"),
-            ("committees", "centre"),
-            ("stations", "point"),
-            ("landmarks", "point"),
-            ("facilities", "point"),
-        ):
-            for rec in self.records.get(key, []):
-                point = rec.get(attr)
-                if isinstance(point, Point):
-                    yield rec, (attr,), point
+        Done file by file as records are read, so the GCJ-02 copy is let go at once: at 100,000
+        facilities, holding both until the end would cost a couple of hundred megabytes.
+        """
+        point = rec.get(attr)
+        if not isinstance(point, Point):
+            return
+        lat, lon = _to_wgs84(point)
+        if not in_china(lat, lon):
+            self.at(
+                rec, (attr,), f"({point.lat}, {point.lon}) is outside China (latitude and longitude swapped?)"
+            )
+        elif not in_qingpu(lat, lon):
+            km = haversine_m(lat, lon, *QINGPU_CENTRE) / 1000
+            self.at(
+                rec, (attr,), f"({point.lat}, {point.lon}) is outside Qingpu ({km:,.0f} km from its centre)"
+            )
+        if point.crs != Crs.wgs84:
+            # model_construct: the values were validated already, and a validated copy costs more
+            wgs = Point.model_construct(**{**point.__dict__, "lat": lat, "lon": lon, "crs": Crs.wgs84})
+            rec.model = type(rec.model).model_construct(**{**rec.model.__dict__, attr: wgs})
 
     def check_texts(self) -> None:
         allow = self.singles.get("allowlist")
@@ -645,20 +655,11 @@ class _Reader:
         def by(key: str, get: typing.Callable[[Any], str]) -> dict[str, Any]:
             return {get(rec.model): rec.model for rec in self.records.get(key, [])}
 
-        def moved(key: str, attr: str, get: typing.Callable[[Any], str]) -> dict[str, Any]:
-            """The records of `key` by id, each point in WGS-84; the GCJ-02 copy is let go at once
-            (at 100,000 facilities two copies would cost a hundred megabytes more)."""
-            out: dict[str, Any] = {}
-            for rec in self.records.get(key, []):
-                rec.model = self.moved(rec.model, attr)
-                out[get(rec.model)] = rec.model
-            return out
-
-        towns = moved("towns", "centre", _name)
-        committees = moved("committees", "centre", _code)
-        stations = moved("stations", "point", _name)
-        landmarks = moved("landmarks", "point", _name)
-        facilities = {k: _canonical_website(v) for k, v in moved("facilities", "point", _id).items()}
+        towns = by("towns", _name)
+        committees = by("committees", _code)
+        stations = by("stations", _name)
+        landmarks = by("landmarks", _name)
+        facilities = {k: _canonical_website(v) for k, v in by("facilities", _id).items()}
         indicators = dict(sorted(by("indicators", _id).items(), key=lambda kv: kv[1].row))
         kinds = {k: rec.model for k, rec in self.kinds().items()}
         return Catalog(
@@ -680,22 +681,12 @@ class _Reader:
             changed_at=self.changed_at,
         )
 
-    def moved(self, record: T, attr: str) -> T:
-        """A copy of `record` whose point `attr` is in WGS-84 (converted once, in check_points)."""
-        assert isinstance(record, BaseModel)
-        point = getattr(record, attr)
-        if point is None or point.crs == Crs.wgs84:
-            return record
-        lat, lon = self.wgs84.get(id(point)) or _to_wgs84(point)
-        # model_construct: the values were validated already, and a validated copy costs ten times more
-        wgs = Point.model_construct(**{**point.__dict__, "lat": lat, "lon": lon, "crs": Crs.wgs84})
-        return type(record).model_construct(**{**record.__dict__, attr: wgs})
-
 
 # ---------------------------------------------------------------------------------------------
 # Single-value checks, usable on their own
 
 
+@functools.lru_cache(maxsize=1024)  # a few hours strings recur on thousands of records
 def opening_hours_error(spec: str) -> str | None:
     """Why `spec` is not valid OpenStreetMap opening_hours syntax, or None when it is."""
     problem = validate_opening_hours(spec)
@@ -838,22 +829,33 @@ def _inner_model(annotation: object) -> object:
     return annotation
 
 
-def _texts(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _texts(value: object, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
     """Every free-text string inside a record, with its path (enum values are not text)."""
-    if isinstance(value, Enum):
-        return
-    if isinstance(value, str):
-        yield path, value
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    _collect_texts(value, path, out)
+    return out
+
+
+def _collect_texts(
+    value: object, path: tuple[str | int, ...], out: list[tuple[tuple[str | int, ...], str]]
+) -> None:
+    cls = value.__class__
+    if cls is str:
+        out.append((path, value))  # type: ignore[arg-type]  # checked: a str
     elif isinstance(value, BaseModel):
         for name, item in value.__dict__.items():  # the fields a (partial) record has
-            if item is not None:
-                yield from _texts(item, (*path, name))
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            yield from _texts(item, (*path, i))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _texts(item, (*path, str(key)))
+            if item is None or item.__class__ in _NOT_TEXT or isinstance(item, Enum):
+                continue
+            _collect_texts(item, (*path, name), out)
+    elif cls is list or cls is tuple:
+        for i, item in enumerate(value):  # type: ignore[arg-type]  # checked: a list or tuple
+            _collect_texts(item, (*path, i), out)
+    elif cls is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]  # checked: a dict
+            _collect_texts(item, (*path, str(key)), out)
+
+
+_NOT_TEXT = frozenset({int, float, bool, dt.date, dt.datetime})
 
 
 def _to_wgs84(point: Point) -> tuple[float, float]:

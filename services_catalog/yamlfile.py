@@ -132,6 +132,9 @@ def parse(text: str) -> Document:
     scalar_event, map_start, seq_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     map_end, seq_end, stream_end = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.StreamEndEvent
     implicit = _IMPLICIT
+    # One object per distinct text: ten thousand records repeat the same source, hours and kind,
+    # and libyaml makes a new string for each (at 100,000 facilities: a hundred megabytes).
+    same: dict[str, str] = {}
     loader = _Loader(text)
     try:
         while True:
@@ -141,6 +144,7 @@ def parse(text: str) -> Document:
                 if event.anchor is not None:
                     raise YamlRefused(_line(event), _NO_ANCHORS)
                 value = event.value
+                value = same.setdefault(value, value)
                 if event.tag is not None or (not event.style and value[:1] in implicit):
                     value, refused = _scalar(event)
                     if refused:
