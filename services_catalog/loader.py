@@ -14,12 +14,15 @@ import datetime as dt
 import difflib
 import functools
 import hashlib
+import multiprocessing
 import os
 import re
+import threading
 import types
 import typing
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -296,6 +299,11 @@ class _Reader:
             files = self.catalogue_files()
         except OSError as exc:
             raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
+        readable: list[tuple[str, Path, str | None]] = []  # (rel, path, text when parsed here)
+        try:
+            parallel = _parallel(sum(path.stat().st_size for path in files))
+        except OSError as exc:
+            raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
         for path in files:
             rel = path.relative_to(self.folder).as_posix()
             try:
@@ -318,19 +326,17 @@ class _Reader:
                 )
                 self.unread.append(rel)
                 continue
-            self.read_file(rel, path, text)
+            readable.append((rel, path, None if parallel else text))
+        for (rel, path, _), parsed in zip(readable, _parse_all(readable, parallel), strict=True):
+            self.read_file(rel, path, parsed)
 
-    def read_file(self, rel: str, path: Path, text: str) -> None:
-        try:
-            doc = yamlfile.parse(text)
-        except yamlfile.YamlRefused as exc:
-            self.error(rel, exc.line, "yaml", exc.message)
+    def read_file(self, rel: str, path: Path, parsed: yamlfile.Parsed) -> None:
+        if isinstance(parsed, yamlfile.YamlSyntaxError):
+            prefix = "" if isinstance(parsed, yamlfile.YamlRefused) else "YAML syntax error: "
+            self.error(rel, parsed.line, "yaml", prefix + parsed.message)
             self.unread.append(rel)
             return
-        except yamlfile.YamlSyntaxError as exc:
-            self.error(rel, exc.line, "yaml", f"YAML syntax error: {exc.message}")
-            self.unread.append(rel)
-            return
+        doc = parsed
         data = doc.data
         lines = _Lines(path, doc.top_lines)
         for issue in doc.issues:
@@ -733,6 +739,35 @@ def text_problem(
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+# Above this many bytes of YAML the files are parsed by worker processes, one file each, while this
+# process validates those already parsed (libyaml's events cost most of a large catalogue's time).
+PARALLEL_BYTES = 16_000_000
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def _parallel(size: int) -> bool:
+    """Whether a catalogue of `size` bytes is parsed by worker processes: when it is large, and
+    this process runs one thread (the command line), so that forking it is safe. A server reloading
+    in a thread of its own parses here."""
+    return size >= PARALLEL_BYTES and _workers() > 1 and threading.active_count() == 1
+
+
+def _parse_all(files: Sequence[tuple[str, Path, str | None]], parallel: bool) -> Iterator[yamlfile.Parsed]:
+    """Each file parsed, in order: here for a catalogue of ordinary size, else by worker processes."""
+    if not parallel:
+        for _, _, text in files:
+            yield yamlfile.parse_text(text or "")
+        return
+    workers = _workers()
+    # fork: the workers start at once with everything imported (this process has one thread).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(yamlfile.parse_path, [str(path) for _, path, _ in files])
 
 
 def _raise(error: OSError) -> None:

@@ -17,6 +17,7 @@ not plain text and duplicate keys are reported as `Document.issues` and the rest
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,9 +47,12 @@ class YamlSyntaxError(Exception):
     """The file is not YAML; `line` is where the parser gave up (1-based)."""
 
     def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"line {line}: {message}")
+        super().__init__(line, message)
         self.line = line
         self.message = message
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
 
 
 class YamlRefused(YamlSyntaxError):
@@ -62,6 +66,24 @@ class Document:
     data: Any = None
     issues: list[YamlIssue] = field(default_factory=list)
     top_lines: dict[str, int] = field(default_factory=dict)  # the line of each top-level key
+
+
+# What parsing one file gives: its document, or why it could not be read.
+Parsed = Document | YamlSyntaxError
+
+
+def parse_text(text: str) -> Parsed:
+    """`parse(text)`, with a file that is not YAML given back rather than raised."""
+    try:
+        return parse(text)
+    except YamlSyntaxError as exc:
+        return exc
+
+
+def parse_path(path: str) -> Parsed:
+    """Read and parse one UTF-8 file (in a worker process: the caller checked the encoding)."""
+    with open(path, encoding="utf-8-sig") as file:
+        return parse_text(file.read())
 
 
 def _events(text: str) -> Iterator[Any]:
@@ -83,8 +105,15 @@ def _events(text: str) -> Iterator[Any]:
         loader.dispose()
 
 
+# The plain numbers a catalogue is full of (31.107227, 121.054934, 4): read without PyYAML's
+# resolver. A leading zero is octal in YAML 1.1, so such integers go the long way.
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
 def _plain(value: str) -> Any:
     """A plain (unquoted) scalar as PyYAML's safe loader resolves it, dates kept as text."""
+    if _DECIMAL.fullmatch(value):
+        return float(value) if "." in value else int(value)
     for tag, regexp in _IMPLICIT.get(value[:1], ()):
         if not regexp.match(value):
             continue
