@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from services_catalog.answer import Question
+from services_catalog.contract import AnswerJSON
 from services_catalog.errors import CatalogValidationError
 
 MAX_LIMIT = 50
@@ -239,7 +240,7 @@ def ask(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
         return 2
     answer = finder.answer(question)
     if args.json:
-        stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        stdout.write(json.dumps(AnswerJSON.of(answer).as_dict(), ensure_ascii=False) + "\n")
     else:
         stdout.write(answer.reply + "\n")
     return 0
@@ -279,7 +280,7 @@ def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
                     raise ValueError("each line must be a JSON object such as {\"text\": \"…\"}")
                 question = _question(raw)
                 _place(finder, question.place)
-                out = finder.answer(question).to_json()
+                out = AnswerJSON.of(finder.answer(question)).as_dict()
             except RecursionError:
                 out = _batch_error(number, "nested too deeply to be a question")
             except (ValueError, TypeError, OverflowError) as err:

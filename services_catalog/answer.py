@@ -102,35 +102,7 @@ class Answer:
     reply: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's `ask --json` shape."""
-        return {
-            "intent": self.intent,
-            "kind": self.kind,
-            "service": self.service,
-            "indicator": self.indicator,
-            "town": self.town,
-            "needs_location": self.needs_location,
-            "location": {"lat": self.where.lat, "lon": self.where.lon, "source": self.where.source},
-            "results": [
-                {
-                    "id": r.facility.id,
-                    "name": r.facility.name,
-                    "kind": r.facility.kind,
-                    "town": r.facility.town,
-                    "address": r.facility.address,
-                    "phone": r.facility.phone,
-                    "lat": r.facility.point.lat,
-                    "lon": r.facility.point.lon,
-                    "distance_m": r.distance_m,
-                    "open_now": r.open_now,
-                    "hours_today": r.hours_today,
-                    "next_open": r.next_open.isoformat() if r.next_open else None,
-                    "verified": r.facility.verified.isoformat() if r.facility.verified else None,
-                    "approximate": r.facility.point.precision == "approximate",
-                    "hours_confirmed": r.hours_confirmed,
-                }
-                for r in self.results
-            ],
-            "reply": self.reply,
-            "why": self.why,
-        }
+        """The contract's `ask --json` shape (`services_catalog.contract.AnswerJSON`)."""
+        from services_catalog.contract import AnswerJSON
+
+        return AnswerJSON.of(self).as_dict()

@@ -9,6 +9,7 @@ from pathlib import Path
 from services_catalog.models import (
     Allowlist,
     Committee,
+    Example,
     Facility,
     HolidayOverride,
     Hotline,
@@ -45,6 +46,7 @@ class Catalog:
     source: Path  # the folder it was read from
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     warnings: tuple[str, ...] = ()  # `file:line: field: message` lines that did not stop loading
+    examples: tuple[Example, ...] = ()  # example sentences with their meaning, in file order
     kinds: dict[str, Kind] = field(default_factory=bundled_kinds)  # by id, in kinds.yaml's order
     content_hash: str = ""  # SHA-256 of the folder's YAML files (names and bytes), "" when not read
     changed_at: dt.datetime | None = None  # when the newest of those files was last changed (UTC)

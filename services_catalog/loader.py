@@ -44,6 +44,8 @@ from services_catalog.models import (
     Committee,
     CommitteesFile,
     Crs,
+    Example,
+    ExamplesFile,
     FacilitiesFile,
     Facility,
     HolidayOverride,
@@ -86,6 +88,7 @@ FILE_MODELS: dict[str, type[Strict]] = {
     "vocabulary": VocabularyFile,
     "allowlist": AllowlistFile,
     "kinds": KindsFile,
+    "examples": ExamplesFile,
 }
 
 # The record model of each list-valued top-level key.
@@ -100,6 +103,7 @@ RECORD_MODELS: dict[str, type[Strict]] = {
     "hotlines": Hotline,
     "overrides": HolidayOverride,
     "kinds": Kind,
+    "examples": Example,
 }
 
 # Files the catalogue cannot work without.
@@ -544,6 +548,7 @@ class _Reader:
                     self.at(
                         vocab, ("services", sid), f"unknown service '{sid}'{_did_you_mean(sid, services)}"
                     )
+        self.check_examples(services, kinds)
         self.check_indicators()
         self.check_texts()
 
@@ -592,6 +597,33 @@ class _Reader:
             else:
                 seen[value] = rec
         return seen
+
+    def check_examples(self, services: Mapping[str, object], kinds: Mapping[str, object]) -> None:
+        """Every example's meaning names things the catalogue has, and fits its intent."""
+        vocab = self.singles.get("vocabulary")
+        topics = (vocab.get("emergency") or {}) if vocab else {}
+        indicators = {rec.get("id") for rec in self.records.get("indicators", [])}
+        for rec in self.records.get("examples", []):
+            intent, kind, service = rec.get("intent"), rec.get("kind"), rec.get("service")
+            indicator, emergency, complaint = rec.get("indicator"), rec.get("emergency"), rec.get("complaint")
+            if kind is not None and kind not in kinds:
+                self.at(rec, ("kind",), f"unknown kind '{kind}'{_did_you_mean(kind, kinds)}")
+            if service is not None and service not in services:
+                self.at(rec, ("service",), f"unknown service '{service}'{_did_you_mean(service, services)}")
+            if indicator is not None and indicator not in indicators:
+                hint = _did_you_mean(indicator, indicators)
+                self.at(rec, ("indicator",), f"unknown indicator '{indicator}'{hint}")
+            if emergency is not None and vocab and emergency not in topics:
+                hint = _did_you_mean(emergency, topics)
+                self.at(rec, ("emergency",), f"unknown emergency topic '{emergency}'{hint}")
+            needs = {"emergency": "emergency", "service_info": "service", "plan_indicator": "indicator"}
+            wanted = needs.get(intent or "")
+            if wanted is not None and rec.get(wanted) is None:
+                self.at(rec, ("intent",), f"an example of {intent} names its {wanted}")
+            if intent == "emergency" and (kind or service or complaint):
+                self.at(rec, ("intent",), "an emergency example names only its emergency topic")
+            if complaint and intent is not None and intent != "out_of_scope":
+                self.at(rec, ("complaint",), "a complaint is handed to 12345: its intent is out_of_scope")
 
     def check_indicators(self) -> None:
         rows = {rec.get("row") for rec in self.records.get("indicators", [])}
@@ -685,6 +717,7 @@ class _Reader:
             kinds=kinds,
             content_hash=self.digest.hexdigest(),
             changed_at=self.changed_at,
+            examples=tuple(rec.model for rec in self.records.get("examples", [])),
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -271,6 +271,29 @@ class Vocabulary(Strict):
     stopwords: Words = Words()
 
 
+ExampleIntent = Literal[
+    "find_facility", "service_info", "plan_indicator", "emergency", "help", "out_of_scope"
+]
+
+
+class Example(Strict):
+    """Sentences residents write, with what they mean: what the understanding is trained on.
+
+    Like Rasa's `nlu.yml`: many varied sentences per meaning, negatives included (a near-miss
+    labelled with the intent it really has). `emergency` names a vocabulary emergency topic;
+    `complaint` marks a complaint, suggestion or report handed to 12345.
+    """
+
+    intent: ExampleIntent
+    kind: str | None = None
+    service: str | None = None
+    indicator: str | None = None
+    emergency: str | None = None
+    complaint: bool = False
+    hedge: bool = False  # danger possible but unclear: answer, with the emergency numbers first
+    texts: list[Annotated[str, Field(min_length=1, max_length=1200)]] = Field(min_length=1)
+
+
 class Allowlist(Strict):
     """Domains whose links may reach a resident. Subdomains of a listed domain are allowed."""
 
@@ -319,6 +342,10 @@ class HolidaysFile(Strict):
 
 class VocabularyFile(Strict):
     vocabulary: Vocabulary
+
+
+class ExamplesFile(Strict):
+    examples: list[Example]
 
 
 class AllowlistFile(Strict):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 ANSWER_KEYS = frozenset(
-    {"intent", "kind", "service", "indicator", "town", "needs_location", "location", "results", "reply", "why"}
-)
+    {"intent", "kind", "service", "indicator", "town", "needs_location", "location", "results", "reply",
+     "why"}
+)  # fmt: skip
 RESULT_KEYS = frozenset(
     {"id", "name", "kind", "town", "address", "phone", "lat", "lon", "distance_m", "open_now", "hours_today",
      "next_open"}

@@ -118,3 +118,9 @@ def safe_next(path: str | None) -> str:
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
         return "/"
     return path
+
+
+# The accounts route handlers ask for, by what they may do.
+SignedIn = Annotated[Account, Depends(require_account)]
+StaffMember = Annotated[Account, Depends(require_staff)]
+ApiClient = Annotated[Account, Depends(require_api_account)]

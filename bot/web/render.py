@@ -9,6 +9,7 @@ Nothing here computes distance or hours again.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -19,14 +20,17 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from locales import Locales
-from services_catalog.answer import Result
+from services_catalog.answer import Result, Where
 from services_catalog.catalog import Catalog
 from services_catalog.errors import Problem
+from services_catalog.finder import Finder
 from services_catalog.linkcheck import strip_disallowed_links
 from services_catalog.models import Hotline, Indicator, Service
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FALLBACK_HOTLINE = "12345"
+QUESTION_CHARS = 500  # the longest question kept (the API refuses longer ones)
+PLACE_CHARS = 200
 
 
 # The years an "open at" moment may fall in: opening hours and holiday calendars mean nothing
@@ -54,6 +58,23 @@ def parse_at(text: str | None) -> dt.datetime | None:
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise ValueError(f"{text!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return moment
+
+
+def resolve_place(finder: Finder, text: str) -> Where | None:
+    """Where a place box puts the caller, or None when it names nowhere Doorstep can place.
+
+    Coordinates out of range or not finite (nan, inf, 999) count as nowhere; this never raises.
+    """
+    try:
+        where = finder.resolve_place(text)
+    except (ValueError, ArithmeticError):
+        return None
+    if where is None:
+        return None
+    for value, bound in ((where.lat, 90.0), (where.lon, 180.0)):
+        if value is not None and not (math.isfinite(value) and -bound <= value <= bound):
+            return None
+    return where
 
 
 def clean_text(text: str, limit: int) -> str:

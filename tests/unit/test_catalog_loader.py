@@ -404,7 +404,7 @@ def test_the_schema_describes_every_file_shape() -> None:
         keys |= set(defs[ref]["properties"])
     assert keys == {
         "towns", "committees", "stations", "landmarks", "facilities", "services",
-        "indicators", "hotlines", "overrides", "vocabulary", "allowlist", "kinds",
+        "indicators", "hotlines", "overrides", "vocabulary", "allowlist", "examples", "kinds",
     }  # fmt: skip
     assert defs["Facility"]["additionalProperties"] is False
     json.dumps(schema)  # editors read it as JSON

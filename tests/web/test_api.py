@@ -125,3 +125,15 @@ def test_the_openapi_schema_and_a_local_docs_page_are_served(
     client.post("/login", data={"username": "reader", "password": "reader-password"})
     docs = client.get("/docs").text
     assert "/api/ask" in docs and "cdn" not in docs.lower()
+
+
+def test_the_schema_describes_the_contracts_answer_shape(client: TestClient, token: str) -> None:
+    """Tools read the shapes from /openapi.json: the answer with its `why`, results with WGS-84 lat/lon."""
+    schema = client.get("/openapi.json", headers=bearer(token)).json()
+    ask = schema["paths"]["/api/ask"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    answer = schema["components"]["schemas"][ask["$ref"].rsplit("/", 1)[-1]]
+    assert set(answer["properties"]) >= ANSWER_KEYS
+    result = schema["components"]["schemas"]["ResultJSON"]
+    assert set(result["properties"]) >= RESULT_KEYS
+    listed = schema["paths"]["/api/facilities"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert listed["schema"]["items"]["$ref"].endswith("/ResultJSON")

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bot.web import accounts
-from bot.web.app import resolve_place
+from bot.web.render import resolve_place
 from services_catalog.answer import Where
 from tests.web.conftest import rows_of
 
