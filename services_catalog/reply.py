@@ -36,10 +36,14 @@ def format_when(moment: dt.datetime, lang: str, loc: Locales | None = None) -> s
     )
 
 
-def kind_name(kind: str, lang: str, loc: Locales | None = None) -> str:
-    """What residents call a facility kind."""
+def kind_name(kind: str, lang: str, loc: Locales | None = None, catalog: Catalog | None = None) -> str:
+    """What a facility kind is called: from the catalogue's kinds.yaml when given the catalogue (a
+    catalogue may bring kinds of its own), else the bundled names; the id for a kind neither knows."""
+    if catalog is not None and kind in catalog.kinds:
+        return catalog.kind_name(kind, lang)
     loc = loc or default_locales()
-    return loc.t(lang, f"core.kind.{kind}")
+    key = f"core.kind.{kind}"
+    return loc.t(lang, key) if loc.has("zh", key) else kind
 
 
 def hours_line(r: Result, lang: str, label: str | None, loc: Locales | None = None) -> str:
@@ -163,7 +167,8 @@ def _service_lines(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list
     if s.materials:
         lines.append(t(lang, "core.service.materials", items=sep.join(s.materials)))
     if s.where:
-        lines.append(t(lang, "core.service.where", places=sep.join(kind_name(k, lang, loc) for k in s.where)))
+        places = sep.join(kind_name(k, lang, loc, catalog) for k in s.where)
+        lines.append(t(lang, "core.service.where", places=places))
     if s.online:
         lines.append(t(lang, "core.service.online", online=s.online))
     if a.hotline is not None:
@@ -181,14 +186,13 @@ def _find_lines(a: Answer, catalog: Catalog, loc: Locales, lang: str) -> list[st
     t = loc.t
     if a.clarify:
         sep = t(lang, "core.find.clarify_sep")
-        question = [
-            t(lang, "core.find.clarify", options=sep.join(kind_name(k, lang, loc) for k in a.clarify))
-        ]
+        options = sep.join(kind_name(k, lang, loc, catalog) for k in a.clarify)
+        question = [t(lang, "core.find.clarify", options=options)]
         for i, r in enumerate(a.results, start=1):
             question.extend(_result_lines(i, r, a, loc, lang))
         return question
     assert a.kind is not None
-    kind = kind_name(a.kind, lang, loc)
+    kind = kind_name(a.kind, lang, loc, catalog)
     lines: list[str] = []
     if a.where.outside_qingpu:
         lines.append(t(lang, "core.find.outside_qingpu"))
