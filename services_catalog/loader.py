@@ -911,7 +911,12 @@ def _collect_texts(
         out.append((path, value))  # type: ignore[arg-type]  # checked: a str
     elif isinstance(value, BaseModel):
         for name, item in value.__dict__.items():  # the fields a (partial) record has
-            if item is None or item.__class__ in _NOT_TEXT or isinstance(item, Enum):
+            if (
+                item is None
+                or name in _NOT_FREE_TEXT
+                or item.__class__ in _NOT_TEXT
+                or isinstance(item, Enum)
+            ):
                 continue
             _collect_texts(item, (*path, name), out)
     elif cls is list or cls is tuple:
@@ -923,6 +928,9 @@ def _collect_texts(
 
 
 _NOT_TEXT = frozenset({int, float, bool, dt.date, dt.datetime})
+# Fields whose value is checked against a pattern or a list of what exists (ids, kinds, towns,
+# hotline numbers, phones): no link or spam can pass those checks, so their text is not read again.
+_NOT_FREE_TEXT = frozenset({"id", "kind", "town", "level", "services", "where", "hotline", "number", "phone"})
 
 
 def _wgs84_in_place(item: object, attr: str | None) -> tuple[float, float] | None:
