@@ -246,3 +246,49 @@ def test_odd_yaml_is_a_problem_at_its_line(mini_catalog: Path, text: str, messag
     (mini_catalog / "odd.yaml").write_text(text, encoding="utf-8")
     problem = only_error(mini_catalog)
     assert problem.file == "odd.yaml" and message in problem.message
+
+
+# --- a large catalogue is parsed by worker processes: the same problems, at the same lines ---------
+
+PARALLEL_CHECK = """
+import json, sys
+from pathlib import Path
+from services_catalog import loader
+loader.PARALLEL_BYTES = int(sys.argv[2])
+assert loader._parallel(10**9) == (sys.argv[2] == "0")
+catalog, problems = loader.check_catalog(Path(sys.argv[1]))
+print(json.dumps({"loaded": catalog is not None, "problems": [str(p) for p in problems]}))
+"""
+
+
+def test_worker_processes_report_what_one_process_reports(mini_catalog: Path) -> None:
+    """Above PARALLEL_BYTES files are parsed by forked workers; every problem is still found, at
+    its line, in the same order (run as new processes: forking is for single-threaded programs)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    (mini_catalog / "odd.yaml").write_text("towns: [\n", encoding="utf-8")
+    path = mini_catalog / CLINICS
+    path.write_bytes(path.read_bytes().replace("金泽镇某路1号".encode(), b"\xe9"))
+    (mini_catalog / "dup.yaml").write_text("hotlines: []\nhotlines: []\n", encoding="utf-8")
+    edit(mini_catalog, LIBRARIES, "kind: library", "kind: libary")
+
+    def run(threshold: str) -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", PARALLEL_CHECK, str(mini_catalog), threshold],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result: dict[str, object] = json.loads(done.stdout)
+        return result
+
+    parallel, serial = run("0"), run(str(10**12))
+    assert parallel == serial
+    problems = parallel["problems"]
+    assert parallel["loaded"] is False and isinstance(problems, list)
+    assert any("odd.yaml:" in p and "YAML syntax error" in p for p in problems)
+    assert any(p.startswith(f"{CLINICS}:20: yaml:") for p in problems)  # the bad byte, at its line
+    assert any(p.startswith("dup.yaml:2: hotlines: duplicate key") for p in problems)
