@@ -275,45 +275,49 @@ def line_map(text: str) -> dict[Path_, int]:
     # Each frame: [path, is a list, next index, pending key, key is awaited].
     stack: list[list[Any]] = []
     try:
-        events = list(_events(text))
+        for event in _events(text):
+            _line_event(event, stack, lines)
     except YamlSyntaxError:
-        return lines
-    for event in events:
-        if isinstance(event, yaml.StreamStartEvent | yaml.DocumentStartEvent | yaml.DocumentEndEvent):
-            continue
-        if isinstance(event, yaml.StreamEndEvent):
-            break
-        line = _line(event)
-        opens = isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent)
-        if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            stack.pop()
-            continue
-        path: Path_ = ()
-        if stack:
-            top = stack[-1]
-            if top[1]:  # a list item
-                path = (*top[0], top[2])
-                top[2] += 1
-                lines.setdefault(path, line)
-            elif top[4]:  # a key
-                key = (
-                    _plain(event.value)
-                    if isinstance(event, yaml.ScalarEvent) and not event.style
-                    else (event.value if isinstance(event, yaml.ScalarEvent) else None)
-                )
-                top[3] = key
-                top[4] = False
-                if isinstance(key, str | int):
-                    lines.setdefault((*top[0], key), line)
-                if opens:
-                    stack.append([(*top[0], "?"), isinstance(event, yaml.SequenceStartEvent), 0, None, True])
-                continue
-            else:  # a value
-                key = top[3]
-                path = (*top[0], key if isinstance(key, str | int) else "?")
-                top[4] = True
-        else:
-            lines.setdefault((), line)
-        if opens:
-            stack.append([path, isinstance(event, yaml.SequenceStartEvent), 0, None, True])
+        pass  # the lines up to the error are known; the error itself is reported with its own line
     return lines
+
+
+def _line_event(event: Any, stack: list[list[Any]], lines: dict[Path_, int]) -> None:
+    """Record the line of one event's key or list item (`line_map`'s step)."""
+    if isinstance(event, yaml.StreamStartEvent | yaml.DocumentStartEvent | yaml.DocumentEndEvent):
+        return
+    if isinstance(event, yaml.StreamEndEvent):
+        return
+    if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+        stack.pop()
+        return
+    line = _line(event)
+    opens = isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent)
+    path: Path_ = ()
+    if stack:
+        top = stack[-1]
+        if top[1]:  # a list item
+            path = (*top[0], top[2])
+            top[2] += 1
+            lines.setdefault(path, line)
+        elif top[4]:  # a key
+            key = (
+                _plain(event.value)
+                if isinstance(event, yaml.ScalarEvent) and not event.style
+                else (event.value if isinstance(event, yaml.ScalarEvent) else None)
+            )
+            top[3] = key
+            top[4] = False
+            if isinstance(key, str | int):
+                lines.setdefault((*top[0], key), line)
+            if opens:
+                stack.append([(*top[0], "?"), isinstance(event, yaml.SequenceStartEvent), 0, None, True])
+            return
+        else:  # a value
+            key = top[3]
+            path = (*top[0], key if isinstance(key, str | int) else "?")
+            top[4] = True
+    else:
+        lines.setdefault((), line)
+    if opens:
+        stack.append([path, isinstance(event, yaml.SequenceStartEvent), 0, None, True])
