@@ -1,9 +1,10 @@
 """`Finder.answer(question) -> Answer`: the one core every transport calls.
 
-The intent rules, in order: `emergency` (120/119/110 first), `plan_indicator`,
-`service_info`, `find_facility`, `help`, `out_of_scope`. Everything heavy (the vocabulary, the
-segmenter, the spatial index, the parsed opening hours) is built in `__init__`, once per
-catalogue; `answer()` only reads.
+A message is read three ways — its catalogue terms (`understand`), its signs of danger
+(`safety`) and the trained classifier's view (`classifier`) — and the named rules of `intents`
+decide what it asks for. Everything heavy (the vocabulary, the segmenter, the classifier, the
+spatial index, the parsed opening hours) is built in `__init__`, once per catalogue; `answer()`
+only reads.
 """
 
 from __future__ import annotations
@@ -13,23 +14,23 @@ import heapq
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from services_catalog.answer import Answer, Intent, Known, Lang, Question, Result, Where
+from services_catalog.answer import Answer, Known, Lang, Question, Result, Where
 from services_catalog.catalog import Catalog
+from services_catalog.classifier import ModelStore, default_model_cache
 from services_catalog.coords import gcj02_to_wgs84, in_qingpu
 from services_catalog.geo import FIFTEEN_MINUTES, MAX_WALK_METRES, GridIndex, distance_m, walk_minutes
 from services_catalog.hours import ChinaCalendar, FacilityHours, to_shanghai
+from services_catalog.intents import Decision, Evidence, IntentRules
 from services_catalog.models import Facility, Hotline
 from services_catalog.reply import compose_reply
+from services_catalog.safety import SafetyCheck, Verdict
 from services_catalog.timewords import parse_moment
-from services_catalog.understand import Reading, Understanding, stem_en
+from services_catalog.understand import Reading, Understanding
 
 _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _CITIZEN_HOTLINE = "12345"
-# Words that ask for a figure: a plan row may be meant even without the word 规划.
-_FIGURE_WORDS = ("多少", "几", "比例", "how many", "how much", "percentage", "target")
-_ROW = re.compile(r"第\s*(\d{1,2})\s*[项行条个]|\b(?:row|item|no|number)\.?\s*(\d{1,2})\b")
 _EMERGENCY_ORDER = ("120", "119", "110")
 
 
@@ -43,7 +44,7 @@ def guess_lang(text: str) -> Lang:
 class Finder:
     """Answers residents' questions from one loaded catalogue. Build once; answer many times."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, models: ModelStore | None = None) -> None:
         self.catalog = catalog
         self.understanding = Understanding(catalog)
         self.calendar = ChinaCalendar(catalog.holidays)
@@ -70,22 +71,10 @@ class Finder:
         self._index = {
             kind: GridIndex((f.id, f.point.lat, f.point.lon) for f in facs) for kind, facs in by_kind.items()
         }
-        # Kinds where each service is applied for, and the services a kind is the first place for.
-        self._first_service_of_kind: dict[str, list[str]] = defaultdict(list)
-        for s in catalog.services.values():
-            if s.where:
-                self._first_service_of_kind[s.where[0]].append(s.id)
-        # Character pairs of each indicator's names, to recognise a row asked about in other words
-        # ("每千人有多少张床位" for 每千人医疗机构床位数).
-        self._indicator_bigrams = {
-            ind.id: _bigrams(" ".join([ind.name, *ind.aliases])) for ind in catalog.indicators.values()
-        }
-        # English words of each indicator's name, for "what is the preschool enrollment target".
-        self._indicator_words = {
-            ind.id: {stem_en(w) for w in re.findall(r"[a-z]+", ind.name_en.lower())} - _EN_FILLER
-            for ind in catalog.indicators.values()
-        }
-        self._emergency_numbers = {t: e.number for t, e in catalog.vocabulary.emergency.items()}
+        self.safety = SafetyCheck(catalog.vocabulary, self.understanding.pinyin)
+        self.rules = IntentRules(catalog)
+        store = models if models is not None else ModelStore(default_model_cache())
+        self._classifier = store.classifier_for(catalog.examples, self.understanding.normalise.light)
 
     # ---------------------------------------------------------------- the core
 
@@ -93,6 +82,7 @@ class Finder:
         """The answer to one question. Never raises on odd text; the reply is never empty."""
         now = to_shanghai(question.at)
         reading = self.understanding.read(question.text)
+        folded = self.understanding.normalise.light(question.text)
         moment = parse_moment(reading.text, now, calendar=self.calendar)
         answer = Answer(intent="out_of_scope", lang=question.lang, moment=moment.at)
         answer.moment_label = moment.label(question.lang)
@@ -106,11 +96,26 @@ class Finder:
         if answer.town is None and named and answer.where.source != "coordinates":
             answer.town = named[0].town  # "赵巷镇社区事务受理服务中心" names its town too
 
-        intent = self._intent(question, reading, answer)
-        answer.intent = intent
-        if intent == "find_facility" and (answer.kind or answer.clarify):
+        danger = self.safety.read(folded)
+        guess = self._classifier.guess(folded) if self._classifier is not None else None
+        ev = Evidence(
+            question,
+            reading,
+            answer.town,
+            Verdict("none"),
+            guess,
+            moment_said=answer.moment_label is not None,
+            kinds=self.kind_weights(question, reading),
+            services=reading.weights("service"),
+            indicators=reading.weights("indicator"),
+        )
+        ev.safety = self.safety.judge(danger, guess, asks_service=ev.asks_service, asks_place=ev.asks_place)
+        decision = self.rules.decide(ev)
+        self._apply(decision, ev.safety, answer)
+
+        if answer.intent == "find_facility" and (answer.kind or answer.clarify):
             self._fill_results(question, reading, answer)
-        elif intent == "service_info" and answer.service_info is not None:
+        elif answer.intent == "service_info" and answer.service_info is not None:
             where_kinds = answer.service_info.where
             if where_kinds and answer.where.lat is not None:
                 answer.kind = answer.kind or where_kinds[0]
@@ -119,131 +124,49 @@ class Finder:
         answer.reply = compose_reply(answer, self.catalog)
         return answer
 
-    # ---------------------------------------------------------------- intent
+    def _apply(self, d: Decision, safety: Verdict, a: Answer) -> None:
+        """Put a decision into the answer, with the emergency numbers it calls for first."""
+        a.intent = d.intent
+        a.kind = d.kind
+        a.clarify = list(d.clarify)
+        a.follow_up = d.follow_up
+        a.complaint = d.complaint
+        a.why = d.reason
+        if d.service is not None:
+            a.service = d.service
+            a.service_info = self.catalog.services[d.service]
+        if d.indicator is not None:
+            a.indicator = d.indicator
+            a.indicator_info = self.catalog.indicators[d.indicator]
+        if d.intent == "emergency":
+            a.emergency = self._emergency_hotlines(safety.topics, all_numbers=True)
+        elif safety.level == "possible":
+            # Danger possible but not clear: the question is answered, the number one line first.
+            a.emergency = self._emergency_hotlines(safety.topics)[:1]
+            a.why = f"{d.reason}; {safety.reason}"
 
-    def _intent(self, q: Question, r: Reading, a: Answer) -> Intent:
-        emergencies = r.ids("emergency")
-        services = r.weights("service")
-        background = [m.id for h in r.background for m in h.meanings if m.type == "emergency"]
-        if background and not emergencies:
-            if r.weights("kind") or services or r.ids("facility"):
-                # "奶奶中风后要长期有人照顾，练塘有敬老院吗": answer the question, the number first.
-                a.emergency = self._emergency_hotlines(background)[:1]
-            else:
-                emergencies = background  # nothing else asked: treat it as happening now
-        if emergencies and services and r.has("how_to"):
-            # "我爸中风了现在瘫在床上，长护险怎么申请": a condition told as background to a
-            # question about a service. Answer it, with the emergency number still first.
-            a.emergency = a.emergency or self._emergency_hotlines(emergencies)[:1]
-            return self._service(a, max(services, key=lambda s: services[s]))
-        if emergencies:
-            a.emergency = self._emergency_hotlines(emergencies, all_numbers=True)
-            return "emergency"
-
+    def kind_weights(self, q: Question, r: Reading) -> dict[str, float]:
+        """Evidence per facility kind: its words, facilities named, and a kind chosen apart."""
         kinds = r.weights("kind")
         for fid in r.ids("facility"):
             fac = self.catalog.facilities.get(fid)
             if fac is not None:
                 kinds[fac.kind] = kinds.get(fac.kind, 0.0) + 3.0
-        if q.kind in self.catalog.vocabulary.kinds or (q.kind and q.kind in self._by_kind):
+        if q.kind is not None and (q.kind in self.catalog.vocabulary.kinds or q.kind in self._by_kind):
             kinds[q.kind] = kinds.get(q.kind, 0.0) + 100.0
-        indicators = r.weights("indicator")
-        how_to = r.has("how_to")
-        # Asking where, asking for the nearest, or naming a town asks for a place.
-        wants_place = r.has("where") or r.has("near_me") or a.town is not None
-        kind_w = max(kinds.values(), default=0.0)
-        service_w = max(services.values(), default=0.0)
-        ind_w = max(indicators.values(), default=0.0)
+        return kinds
 
-        row = _ROW.search(r.text) if r.has("plan") else None
-        if ind_w == 0 and row:  # "规划表第19项"
-            by_row = {ind.row: ind.id for ind in self.catalog.indicators.values()}
-            number = int(row.group(1) or row.group(2))
-            if number in by_row:
-                indicators, ind_w = {by_row[number]: 1.0}, 1.0
-        asks_figure = r.has("plan") or any(w in r.text for w in _FIGURE_WORDS)
-        # A figure asked about ("这五年要让多少户家庭住上廉租房") may be a plan row even when
-        # service words are in it; how-to questions stay with the service.
-        if ind_w == 0 and asks_figure and (r.has("plan") or not how_to or (kind_w == 0 and service_w == 0)):
-            guess = self._indicator_by_overlap(r.text, plan_asked=r.has("plan"))
-            if guess is not None:
-                # A figure asked about with no how-to: the row outweighs the words around it.
-                indicators, ind_w = {guess: 1.0}, max(1.0, kind_w, service_w)
-        if (
-            ind_w > 0
-            and (r.has("plan") or ind_w >= max(kind_w, service_w))
-            and not (how_to and service_w > 0)
-        ):
-            a.indicator = max(indicators, key=lambda i: indicators[i])
-            a.indicator_info = self.catalog.indicators[a.indicator]
-            return "plan_indicator"
-
-        if ind_w == 0 and kind_w == 0 and service_w == 0 and r.has("plan") and _asks_about_plan(r):
-            return "plan_indicator"  # the plan in general: the reply lists its indicators
-
-        # A word that names both a kind and a service ("法律援助") asks for the place unless the
-        # question is how to apply.
-        if service_w > 0 and (how_to or (service_w > kind_w and not wants_place)):
-            return self._service(a, max(services, key=lambda s: services[s]))
-
-        if kind_w > 0 and r.has("off_topic") and kind_w <= 1.0 and q.kind is None:
-            return "out_of_scope"  # "book me a taxi": one weak word does not outweigh the topic
-        if kind_w > 0:
-            best = max(kinds, key=lambda k: kinds[k])
-            tied = [k for k, w in kinds.items() if w >= kinds[best] - 1e-9]
-            ambiguous = {k for group in r.ambiguous("kind") for k in group}
-            if len(tied) > 1 and set(tied) <= ambiguous and q.kind is None:
-                a.clarify = sorted(
-                    tied, key=lambda k: list(self._by_kind).index(k) if k in self._by_kind else 99
-                )
-                a.kind = None
-                return "find_facility"
-            if how_to and not wants_place and len(self._first_service_of_kind.get(best, [])) == 1:
-                return self._service(a, self._first_service_of_kind[best][0])
-            a.kind = best
-            return "find_facility"
-
-        if service_w > 0:
-            service = self.catalog.services[max(services, key=lambda s: services[s])]
-            if wants_place and service.where:
-                a.kind = service.where[0]
-                return "find_facility"
-            return self._service(a, service.id)
-
-        # A follow-up about the place just given ("那里几点开门", "电话多少").
-        if (r.has("where") or a.moment_label) and q.known.last_kind in self._by_kind:
-            a.kind = q.known.last_kind
-            a.follow_up = True
-            return "find_facility"
-        if (r.has("greeting") or r.has("capability")) and not r.has("off_topic"):
-            return "help"
-        return "out_of_scope"
-
-    def _emergency_hotlines(self, topics: list[str], *, all_numbers: bool = False) -> list[Hotline]:
-        """The numbers for the emergencies named, first; with `all_numbers`, 120/119/110 after them."""
-        numbers = [self._emergency_numbers[t] for t in topics if t in self._emergency_numbers]
+    def _emergency_hotlines(self, topics: Sequence[str], *, all_numbers: bool = False) -> list[Hotline]:
+        """The numbers for the emergencies named, each with its `also` numbers; with `all_numbers`,
+        120/119/110 after them."""
+        numbers: list[str] = []
+        for topic in topics:
+            em = self.catalog.vocabulary.emergency.get(topic)
+            if em is not None:
+                numbers.extend([em.number, *em.also])
         if all_numbers:
-            numbers = list(dict.fromkeys([*numbers, *_EMERGENCY_ORDER]))
-        return [self.catalog.hotlines[n] for n in numbers if n in self.catalog.hotlines]
-
-    def _indicator_by_overlap(self, text: str, *, plan_asked: bool) -> str | None:
-        """The indicator sharing three character pairs (or two English words) with the text, if one
-        clearly does."""
-        pairs = _bigrams(text)
-        scores = sorted(((len(pairs & b), i) for i, b in self._indicator_bigrams.items()), reverse=True)
-        words = {stem_en(w) for w in re.findall(r"[a-z]+", text)} - _EN_FILLER
-        if words and plan_asked:
-            en = sorted(((len(words & w), i) for i, w in self._indicator_words.items()), reverse=True)
-            if en and en[0][0] >= 2 and (len(en) == 1 or en[1][0] < en[0][0]):
-                return en[0][1]
-        if not scores or scores[0][0] < 3 or (len(scores) > 1 and scores[1][0] >= scores[0][0]):
-            return None
-        return scores[0][1]
-
-    def _service(self, a: Answer, service_id: str) -> Intent:
-        a.service = service_id
-        a.service_info = self.catalog.services[service_id]
-        return "service_info"
+            numbers.extend(_EMERGENCY_ORDER)
+        return [self.catalog.hotlines[n] for n in dict.fromkeys(numbers) if n in self.catalog.hotlines]
 
     # ---------------------------------------------------------------- where
 
@@ -421,53 +344,9 @@ class Finder:
         return hotlines.get(_CITIZEN_HOTLINE)
 
 
-# English words too common in indicator names to tell them apart.
-_EN_FILLER = frozenset(
-    {
-        "the",
-        "of",
-        "per",
-        "and",
-        "a",
-        "an",
-        "in",
-        "for",
-        "with",
-        "by",
-        "to",
-        "new",
-        "rate",
-        "number",
-        "target",
-        "what",
-        "is",
-        "people",
-        "year",
-    }
-)
-
-
-def _asks_about_plan(r: Reading) -> bool:
-    """Whether the plan itself is the subject (规划 / 十四五 / 指标 / indicator), not just a number."""
-    plan_terms = {h.term for h in r.hits if any(m.type == "plan" for m in h.meanings)}
-    return bool(
-        plan_terms
-        & {"规划", "十四五", "十四五规划", "指标", "规划目标", "plan", "indicator", "five-year plan"}
-    )
-
-
 def _valid_point(lat: float, lon: float) -> bool:
     """A position on Earth (a NaN or 999 from a caller is ignored, not measured from)."""
     return math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
-
-
-def _bigrams(text: str) -> set[str]:
-    """Pairs of adjacent Chinese characters."""
-    return {text[i : i + 2] for i in range(len(text) - 1) if _is_cjk(text[i]) and _is_cjk(text[i + 1])}
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
 
 
 def _approx(lat: float, lon: float, f: Facility) -> float:

@@ -177,9 +177,12 @@ class Service(Strict):
     summary: Text
     summary_en: Text | None = None
     eligibility: list[Text] = []
+    eligibility_en: list[Text] = []  # the same lines in English, in the same order
     materials: list[Text] = []
+    materials_en: list[Text] = []  # the same lines in English, in the same order
     where: list[Text] = []  # facility kinds where one applies in person
     online: Text | None = None  # 一网通办 / 随申办 channel, where it applies
+    online_en: Text | None = None
     hotline: Text | None = None  # a hotline number from hotlines.yaml
     source: Text
     verified: dt.date | None = None
@@ -228,6 +231,7 @@ class Hotline(Strict):
     name_en: Text
     emergency: bool = False
     topics: list[Text] = []  # kinds or service ids this hotline answers for
+    source: Text | None = None  # where the number was confirmed
 
 
 class HolidayOverride(Strict):
@@ -246,12 +250,38 @@ class Words(Strict):
     en: list[Text] = []
 
 
+class EmergencySign(Strict):
+    """A danger told in several words: one word of each group in one clause, in any order."""
+
+    name: Text  # short, shown in an answer's `why` ("fell, cannot get up")
+    words: list[list[Text]] = Field(min_length=2)
+
+
 class EmergencyTopic(Strict):
-    """Words that mean someone needs 120, 119 or 110 now."""
+    """What means someone needs 120, 119 or 110 now, and the numbers to give."""
 
     number: Annotated[str, Field(pattern=r"^(110|119|120)$")]
+    also: list[Annotated[str, Field(pattern=r"^\d{3,11}$")]] = []  # given right after the number
     zh: list[Text]
     en: list[Text] = []
+    signs: list[EmergencySign] = []
+    # An illness named (中风, 心梗): an emergency told alone, background to a question about a
+    # service or a place ("中风后瘫在床上，长护险怎么申请") unless told as happening right now.
+    conditions: Words = Words()
+    maybe: Words = Words()  # may mean danger: an emergency only when told as happening now
+
+
+class NotNow(Strict):
+    """Words that put a danger outside now, by why (a past illness, a hazard, a story, ...)."""
+
+    past: Words = Words()
+    hypothetical: Words = Words()  # also covers the clause after it
+    hazard: Words = Words()
+    about_services: Words = Words()
+    story: Words = Words()
+    pet: Words = Words()
+    claim: Words = Words()
+    figure_of_speech: Words = Words()
 
 
 class Vocabulary(Strict):
@@ -260,15 +290,27 @@ class Vocabulary(Strict):
     kinds: dict[str, Words] = {}
     services: dict[str, Words] = {}
     emergency: dict[str, EmergencyTopic] = {}
+    not_now: NotNow = NotNow()
+    now: Words = Words()  # "刚刚", "救命": a danger happening right now
+    cries: Words = Words()  # "救命！" sent alone: an emergency
+    sound_alike: Words = Words()  # two-character danger words also matched by their sound (晕到)
+    dialect: dict[Text, Text] = {}  # dialect words read as Mandarin when looking for danger (勿 → 不)
+    negation: Words = Words()  # "没有", "不是" just before a danger word deny it
+    mild: Words = Words()  # "有点", "擦破": a danger made mild
+    after_event: Words = Words()  # "后", "过" right after a danger word put it in the past
+    complaint: Words = Words()  # "投诉", "建议", "希望有关部门": a letter for 12345
     near_me: Words = Words()  # "附近", "离我最近", "nearest"
     how_to: Words = Words()  # "怎么申请", "要什么材料", "how do I apply"
     where: Words = Words()  # asking for a place or its details: "在哪", "地址", "几点开门", "电话", "where"
-    exists: Words = Words()  # asking whether there is one: "有没有", "有伐", "is there"
     plan: Words = Words()  # "规划", "目标", "2025", "target"
+    asks_figure: Words = Words()  # "多少", "比例", "how many": a plan row may be meant
     greetings: Words = Words()
     capabilities: Words = Words()  # "你能做什么", "what can you do"
     off_topic: Words = Words()  # words that mark a question Doorstep cannot answer (天气, 股票)
     stopwords: Words = Words()
+    ambiguous: Words = Words()  # words under two kinds on purpose (养老): the bot asks which is meant
+    fillers: Words = Words()  # measure words skipped inside a phrase ("测个血糖")
+    place_suffixes: Words = Words()  # endings of a place's name ("院", "中心", "library")
 
 
 ExampleIntent = Literal[

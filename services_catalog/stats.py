@@ -6,10 +6,12 @@ from collections import Counter
 
 from services_catalog.catalog import Catalog
 from services_catalog.models import KIND_IDS, HoursStatus, Precision
+from services_catalog.plan_coverage import plan_coverage
 
 
 def catalog_stats(catalog: Catalog) -> str:
-    """A multi-line summary: counts per kind and town, and how much of the catalogue is unconfirmed."""
+    """A multi-line summary: counts per kind and town, how much is unconfirmed, and how much of the
+    plan it answers."""
     facilities = list(catalog.facilities.values())
     per_kind = Counter(f.kind for f in facilities)
     per_town = Counter(f.town for f in facilities)
@@ -41,6 +43,7 @@ def catalog_stats(catalog: Catalog) -> str:
         f"  without phone: {no_phone}, without address: {no_address}",
         f"Services: {len(catalog.services)} (verified: {services_verified})",
         f"Plan indicators: {len(catalog.indicators)}",
+        plan_coverage(catalog).line(),
         f"Hotlines: {len(catalog.hotlines)}",
         f"Holiday overrides: {len(catalog.holidays)}",
     ]

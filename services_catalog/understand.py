@@ -53,11 +53,9 @@ MeaningType = Literal[
     "service",
     "indicator",
     "facility",
-    "emergency",
     "near_me",
     "how_to",
     "where",
-    "exists",
     "plan",
     "greeting",
     "capability",
@@ -95,8 +93,7 @@ class Reading:
     text: str  # normalised
     tokens: list[str]
     hits: list[Hit] = field(default_factory=list)
-    # Emergencies told as past background ("中风后", "中风过"): the question is about something else.
-    background: list[Hit] = field(default_factory=list)
+    place_terms: frozenset[str] = frozenset()  # terms that end like a place's name (医院, library)
 
     def ids(self, kind: MeaningType) -> list[str]:
         """Ids of one meaning type, in order of appearance, without repeats."""
@@ -116,7 +113,7 @@ class Reading:
         out: dict[str, float] = defaultdict(float)
         for hit in self.hits:
             same = [m for m in hit.meanings if m.type == kind]
-            place_bonus = 1.0 if kind == "kind" and _names_a_place(hit.term) else 0.0
+            place_bonus = 1.0 if kind == "kind" and hit.term in self.place_terms else 0.0
             for m in same:
                 out[m.id] += (_term_weight(hit.term) + place_bonus) / len(same) * (0.8 if hit.fuzzy else 1.0)
         return dict(out)
@@ -132,7 +129,7 @@ class Reading:
 
 
 _PLACE_TYPES = frozenset({"town", "committee", "station", "landmark"})
-_SURE_TYPES = frozenset({"kind", "service", "facility", "indicator", "emergency"})
+_SURE_TYPES = frozenset({"kind", "service", "facility", "indicator"})
 
 
 def _is_ambiguous(hit: Hit) -> bool:
@@ -141,17 +138,6 @@ def _is_ambiguous(hit: Hit) -> bool:
 
 def _is_sure(hit: Hit) -> bool:
     return any(m.type in _SURE_TYPES for m in hit.meanings) and not _is_ambiguous(hit)
-
-
-# Words that end a place's name: a named kind of place (医院) outweighs a need (不舒服).
-_PLACE_SUFFIXES_ZH = ("院", "馆", "中心", "站", "所", "室", "之家", "心园", "食堂", "点", "处", "大厅")
-_PLACE_SUFFIXES_EN = ("hospital", "library", "centre", "clinic", "station", "office", "home", "hall", "house")
-
-
-def _names_a_place(term: str) -> bool:
-    if term.isascii():
-        return term.rsplit(" ", 1)[-1] in _PLACE_SUFFIXES_EN
-    return term.endswith(_PLACE_SUFFIXES_ZH)
 
 
 def _term_weight(term: str) -> float:
@@ -167,8 +153,6 @@ _SPACES = re.compile(r"\s+")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 # Measure words and particles people put inside a phrase ("测个血糖", "看一下病", "养老机构的床位").
 # Words after an event that put it in the past ("中风后要人照顾").
-_AFTER = frozenset({"后", "以后", "之后", "过", "过后"})
-_FILLERS = frozenset({"个", "一个", "一下", "下", "点", "一点", "些", "一些", "次", "一次", "的"})
 _TYPO_STRETCH = 24  # characters of an unmatched stretch searched for typos
 _HAS_WORD = re.compile(r"\w")
 _REPEATED_CHAR = re.compile(r"(.)\1{3,}")
@@ -178,11 +162,28 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
 
+def _unseen(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category[0] != "C":
+        return ch
+    return "" if category == "Cf" else " "
+
+
 class Normaliser:
     """Full-width to half-width, Traditional to Simplified, case, markup and emoji out."""
 
     def __init__(self) -> None:
         self._t2s = opencc.OpenCC("t2s")
+
+    def light(self, text: str) -> str:
+        """Full-width, Traditional, case and apostrophes folded; punctuation kept (clauses need it)."""
+        text = text[:_RAW_CHARS]
+        text = unicodedata.normalize("NFKC", text)
+        # Zero-width and bidi marks (Cf) vanish; line breaks and other controls part words.
+        text = "".join(_unseen(ch) for ch in text)
+        # OpenCC keeps 著 (also a Simplified character); in questions it is 着 (拿著刀 → 拿着刀).
+        text = _TAG.sub(" ", text).replace("'", "").replace("\u2019", "").replace("著", "着")
+        return str(self._t2s.convert(text)).lower()
 
     def __call__(self, text: str) -> str:
         """The text as the matcher sees it (may be empty).
@@ -190,12 +191,7 @@ class Normaliser:
         Repeats are folded (嗯嗯嗯嗯 → 嗯嗯嗯; a phrase said three times or more → once) and a
         message still too long keeps its beginning and its end, where people put the question.
         """
-        text = text[:_RAW_CHARS]
-        text = unicodedata.normalize("NFKC", text)
-        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-        # OpenCC keeps 著 (also a Simplified character); in questions it is 着 (拿著刀 → 拿着刀).
-        text = _TAG.sub(" ", text).replace("'", "").replace("\u2019", "").replace("著", "着")
-        text = self._t2s.convert(text).lower()
+        text = self.light(text)
         text = _DIGIT_COMMA.sub("", text)
         text = _NOISE.sub(" ", text)
         text = _SPACES.sub(" ", text).strip()
@@ -284,18 +280,18 @@ class Understanding:
             key=lambda x: -len(x[0]),
         )
         # Terms by how they sound; a sound shared by two terms is left out (no guessing between them).
-        self._pinyin = PinyinTable()
+        self.pinyin = PinyinTable()
         sounds: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for term, meanings in self.lookup.items():
             if not term.isascii() and 2 <= len(term) <= 8 and self._fuzzy_worthy(meanings):
-                key = self._pinyin.key(term)
+                key = self.pinyin.key(term)
                 if key is not None:
                     sounds[key].add(term)
         self._by_sound = {key: next(iter(terms)) for key, terms in sounds.items() if len(terms) == 1}
         town_sounds: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for term, meanings in self.lookup.items():
             if not term.isascii() and 2 <= len(term) <= 5 and any(m.type == "town" for m in meanings):
-                key = self._pinyin.key(term)
+                key = self.pinyin.key(term)
                 if key is not None:
                     town_sounds[key].add(term)
         self._town_by_sound = {k: next(iter(t)) for k, t in town_sounds.items() if len(t) == 1}
@@ -309,7 +305,16 @@ class Understanding:
         self._catalog_chars = {ch for term in self.lookup for ch in term if not ch.isascii()}
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
         self._particles = {w for w in catalog.vocabulary.stopwords.zh if len(w) == 1}
+        vocab_words = catalog.vocabulary
         self.vocabulary = sorted(self.lookup)
+        self._fillers = frozenset(vocab_words.fillers.zh)
+        suffixes_zh = tuple(vocab_words.place_suffixes.zh)
+        suffixes_en = frozenset(vocab_words.place_suffixes.en)
+        self._place_terms = frozenset(
+            t
+            for t in self.lookup
+            if (t.rsplit(" ", 1)[-1] in suffixes_en if t.isascii() else t.endswith(suffixes_zh))
+        )
 
     # ---- building
 
@@ -327,13 +332,10 @@ class Understanding:
             self._add([*words.zh, *words.en], Meaning("kind", kind))
         for service_id, words in vocab.services.items():
             self._add([*words.zh, *words.en], Meaning("service", service_id))
-        for topic, em in vocab.emergency.items():
-            self._add([*em.zh, *em.en], Meaning("emergency", topic))
         for name, words in (
             ("near_me", vocab.near_me),
             ("how_to", vocab.how_to),
             ("where", vocab.where),
-            ("exists", vocab.exists),
             ("plan", vocab.plan),
             ("greeting", vocab.greetings),
             ("capability", vocab.capabilities),
@@ -394,7 +396,7 @@ class Understanding:
         """Every catalogue term in the message, longest first, with typo guesses as a fallback."""
         text = self.normalise(raw)
         tokens = self.segment(text)
-        reading = Reading(text=text, tokens=tokens)
+        reading = Reading(text=text, tokens=tokens, place_terms=self._place_terms)
         if text in self._single_chars:  # "嗨" alone is a greeting; inside a sentence it is noise
             reading.hits.append(Hit(text, 0, len(tokens), self._single_chars[text]))
             return reading
@@ -405,7 +407,7 @@ class Understanding:
             joined = ""
             skipped_de = False
             for j in range(i, min(n, i + _MAX_NGRAM)):
-                if joined and tokens[j] in _FILLERS:
+                if joined and tokens[j] in self._fillers:
                     skipped_de = skipped_de or tokens[j] == "的"
                     continue  # 测个血糖 is 测血糖, 看个病 is 看病
                 joined = _join(joined, tokens[j])
@@ -444,10 +446,6 @@ class Understanding:
         if not any(m.type in ("kind", "service") for h in reading.hits for m in h.meanings):
             reading.hits.extend(self._english_gapped(tokens, taken))
         reading.hits.sort(key=lambda h: h.start)
-        for hit in [h for h in reading.hits if any(m.type == "emergency" for m in h.meanings)]:
-            if hit.end < len(tokens) and tokens[hit.end] in _AFTER:
-                reading.hits.remove(hit)
-                reading.background.append(hit)
         return reading
 
     def _place_typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
@@ -466,7 +464,7 @@ class Understanding:
             for size in (5, 4, 3, 2):
                 for pos in range(len(text) - size + 1):
                     gram = text[pos : pos + size]
-                    term = self._town_by_sound.get(self._pinyin.key(gram) or ())
+                    term = self._town_by_sound.get(self.pinyin.key(gram) or ())
                     if term is not None and term != gram:
                         return [Hit(term, 0, 0, self.lookup[term], fuzzy=True)]
         return []
@@ -537,7 +535,7 @@ class Understanding:
                 if any(used[pos : pos + size]):
                     continue
                 gram = stretch[pos : pos + size]
-                term = self._by_sound.get(self._pinyin.key(gram) or ())
+                term = self._by_sound.get(self.pinyin.key(gram) or ())
                 if term is None or term == gram:
                     continue
                 if size == 2 and gram[0] != term[0] and gram[1] != term[1]:

@@ -1,0 +1,423 @@
+"""Is someone in danger now? Signs of danger in a message, and whether they are happening now.
+
+The words are the vocabulary's (`emergency`, `not_now`, `now`, `negation`, `mild`,
+`after_event`): staff extend them without touching code. A message is read clause by clause,
+so a greeting or another question before the danger never hides it, and a "去年" in one clause
+does not excuse a "刚刚倒地" in the next.
+
+Each danger found gets a status:
+- `now`: a danger word or sign, not denied, not put outside now;
+- `possible`: a `maybe` word not said to be happening right now, or a sign made mild ("有点闷");
+- `defused`: told as past, a hazard, a hypothetical, a question about the services, a story, a
+  pet, a claim or a figure of speech, with no word of right-now in its clause.
+
+`judge()` then weighs that reading against the trained classifier's view of the whole message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from services_catalog.classifier import Guess
+from services_catalog.models import EmergencySign, Vocabulary, Words
+from services_catalog.pinyin import PinyinTable
+
+Status = Literal["now", "possible", "defused"]
+Strength = Literal["word", "sign", "condition", "maybe"]
+Level = Literal["now", "possible", "none"]
+
+_CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：…~、\n\r\t()（）\[\]【】“”\"]+")
+_CJK = re.compile(r"[\u3400-\u9fff]+")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
+_SOUND_CHARS = 200  # characters of a clause searched for words by sound
+_NEGATION_WINDOW = 3  # characters before a danger word where a negation denies it
+_SIGN_CLAUSES = 3  # a sign's words may be told over this many clauses in a row
+# Contexts that hold for the whole message: a dream, a story, a pet, a figure of speech, a complaint.
+_FRAMES = frozenset({"story", "pet", "figure_of_speech", "hazard"})
+_OUTWEIGHED_BY_NOW = frozenset({"past", "hazard", "about_services"})
+_ALONE_MIN_CHARS = 5  # the classifier alone raises no alarm on a shorter message ("辛苦了")
+_VETO_MIN_CHARS = 12  # nor vetoes a sign in a shorter one ("想死", "kitchen fire")
+
+
+class Lexicon:
+    """A set of words found in text: Chinese anywhere, English only as whole words."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        unique = sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True)
+        parts = [_pattern(w) for w in unique]
+        self._regex = re.compile("|".join(parts)) if parts else None
+
+    def __bool__(self) -> bool:
+        return self._regex is not None
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """Every (start, end, word) found, left to right, longest word first at each place."""
+        if self._regex is None:
+            return []
+        return [(m.start(), m.end(), m.group(0)) for m in self._regex.finditer(text)]
+
+    def search(self, text: str) -> str | None:
+        """The first word found, or None."""
+        if self._regex is None:
+            return None
+        m = self._regex.search(text)
+        return m.group(0) if m else None
+
+    def ends(self, text: str) -> bool:
+        """Whether `text` ends with one of the words."""
+        return any(end == len(text) for _, end, _ in self.find(text))
+
+    def starts(self, text: str) -> bool:
+        """Whether `text` starts with one of the words."""
+        if self._regex is None:
+            return False
+        return self._regex.match(text) is not None
+
+
+def _pattern(word: str) -> str:
+    escaped = re.escape(word)
+    if word.isascii():
+        return rf"(?<![a-z0-9]){escaped}(?![a-z0-9])"
+    return escaped
+
+
+def _words(w: Words) -> list[str]:
+    return [*w.zh, *w.en]
+
+
+@dataclass(frozen=True)
+class Danger:
+    """One sign of danger found in a message."""
+
+    topic: str  # the vocabulary's emergency topic (medical, fire, rescue, police, self_harm)
+    name: str  # the word, or the sign's name
+    strength: Strength
+    status: Status
+    because: str = ""  # why not now: the not_now group, "past", "mild", ...
+    position: int = 0
+    acute: bool = False  # its clause says right now ("刚刚", "突然", "救命")
+
+
+@dataclass(frozen=True)
+class SafetyReading:
+    """Every danger found in a message, in order, and what the message says about now."""
+
+    dangers: tuple[Danger, ...] = ()
+    contexts: tuple[str, ...] = ()  # the not_now groups said and not outweighed ("past", "story")
+    said_now: bool = False  # a word of right now anywhere ("刚刚", "救命")
+    length: int = 0  # characters, spaces and punctuation left out
+
+    def with_status(self, *status: Status) -> list[Danger]:
+        return [d for d in self.dangers if d.status in status]
+
+    @property
+    def strongest(self) -> Status | None:
+        order: tuple[Status, ...] = ("now", "possible", "defused")
+        for status in order:
+            if any(d.status == status for d in self.dangers):
+                return status
+        return None
+
+    def topics(self, *status: Status) -> list[str]:
+        """Topics of the dangers with these statuses, fire first (it spreads), then in order."""
+        found = [d for d in self.dangers if d.status in status]
+        found.sort(key=lambda d: (d.topic != "self_harm", d.topic != "fire", d.position))
+        return list(dict.fromkeys(d.topic for d in found))
+
+    def summary(self, *status: Status) -> str:
+        """The names of the dangers with these statuses, for an answer's `why`."""
+        names = [d.name for d in self.dangers if d.status in status]
+        return " + ".join(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do about danger: alarm (`now`), a one-line hedge (`possible`), or nothing."""
+
+    level: Level
+    topics: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Topic:
+    id: str
+    words: Lexicon
+    conditions: Lexicon
+    maybe: Lexicon
+    signs: tuple[tuple[str, tuple[Lexicon, ...]], ...]
+
+
+class SafetyCheck:
+    """The vocabulary's signs of danger, compiled once per catalogue."""
+
+    # How sure the classifier must be, alone, to raise or to veto an alarm. Measured by
+    # cross-validation on the example sentences (see bench/ and tests/understanding).
+    ALARM_ALONE = 0.6
+    ALARM_WITH_SIGN = 0.3
+    ALARM_OVER_DEFUSED = 0.9
+    HEDGE = 0.4
+    VETO = 0.15
+
+    def __init__(self, vocabulary: Vocabulary, pinyin: PinyinTable | None = None) -> None:
+        self._topics = tuple(
+            _Topic(
+                topic,
+                Lexicon([*em.zh, *em.en]),
+                Lexicon(_words(em.conditions)),
+                Lexicon(_words(em.maybe)),
+                tuple(_sign(s) for s in em.signs),
+            )
+            for topic, em in vocabulary.emergency.items()
+        )
+        nn = vocabulary.not_now
+        self._not_now = tuple(
+            (name, Lexicon(_words(words)))
+            for name, words in (
+                ("past", nn.past),
+                ("hazard", nn.hazard),
+                ("about_services", nn.about_services),
+                ("story", nn.story),
+                ("pet", nn.pet),
+                ("claim", nn.claim),
+                ("figure_of_speech", nn.figure_of_speech),
+            )
+        )
+        self._hypothetical = Lexicon(_words(nn.hypothetical))
+        self._now = Lexicon(_words(vocabulary.now))
+        self._cries = {w.lower() for w in _words(vocabulary.cries)}
+        self._dialect = sorted(vocabulary.dialect.items(), key=lambda kv: -len(kv[0]))
+        self._pinyin = pinyin
+        self._by_sound = self._sound_index(vocabulary, pinyin) if pinyin is not None else {}
+        self._sound_lengths = sorted({len(k) for k in self._by_sound}, reverse=True)
+        self._negation = Lexicon(_words(vocabulary.negation))
+        self._mild = Lexicon(_words(vocabulary.mild))
+        self._after = Lexicon(_words(vocabulary.after_event))
+
+    def read(self, text: str) -> SafetyReading:
+        """Every danger in `text` (lower-cased, Simplified, punctuation kept), with its status."""
+        for word, mandarin in self._dialect:
+            text = text.replace(word, mandarin)
+        clauses = split_clauses(text)
+        if not clauses:
+            return SafetyReading()
+        if " ".join(clauses) in self._cries or "".join(clauses) in self._cries:
+            cry = Danger("medical", "cry for help", "word", "now", "", 0, True)
+            return SafetyReading((cry,), (), True, len("".join(clauses)))
+        starts: list[int] = []
+        offset = 0
+        for clause in clauses:
+            offset = text.find(clause, offset)
+            starts.append(offset)
+            offset += len(clause)
+        said_now = [self._now.search(c) is not None for c in clauses]
+        # Right now is said once for a few clauses ("刚刚跌了一跤，头上出血，爬不起来").
+        acute = [said_now[i] or (i > 0 and said_now[i - 1]) for i in range(len(clauses))]
+        contexts: list[str] = []
+        carried = ""  # a hypothetical ("如果…") covers the clause after it too
+        for clause in clauses:
+            contexts.append(self._context(clause, carried))
+            carried = "hypothetical" if self._hypothetical.search(clause) else ""
+        # A dream, a story, a pet or a figure of speech frames the whole message.
+        framing = next((c for c in contexts if c in _FRAMES), "")
+        contexts = [framing or c for c in contexts]
+        # Right now outweighs a past illness, a hazard or a question about the services
+        # ("去年中风过，刚刚又…"), never a hypothetical or a story.
+        acute = [a and (not c or c in _OUTWEIGHED_BY_NOW) for a, c in zip(acute, contexts, strict=True)]
+        mild = [self._mild.search(c) is not None for c in clauses]
+        dangers: list[Danger] = []
+        for i, clause in enumerate(clauses):
+            for topic_id, name, strength, start, end in self._words_in(clause):
+                if self._negated(clause, start):
+                    continue
+                status: Status = "now" if strength != "maybe" or acute[i] else "possible"
+                because = ""
+                if contexts[i] and not acute[i]:
+                    status, because = "defused", contexts[i]
+                elif self._after.starts(clause[end:]) and not acute[i]:
+                    status, because = "defused", "past"
+                elif mild[i] and not acute[i]:
+                    status, because = "possible", "mild"
+                dangers.append(Danger(topic_id, name, strength, status, because, starts[i] + start, acute[i]))
+        for topic in self._topics:
+            for name, groups in topic.signs:
+                window = self._sign_window(clauses, groups)
+                if window is None:
+                    continue
+                first, last = window
+                span = range(first, last + 1)
+                is_acute = any(acute[k] for k in span)
+                context = next((contexts[k] for k in span if contexts[k]), "")
+                status, because = "now", ""
+                if context and not is_acute:
+                    status, because = "defused", context
+                elif any(mild[k] for k in span) and not is_acute:
+                    status, because = "possible", "mild"
+                dangers.append(Danger(topic.id, name, "sign", status, because, starts[first], is_acute))
+        dangers.sort(key=lambda d: d.position)
+        standing = [c for c, a in zip(contexts, acute, strict=True) if c and not a]
+        length = sum(len(c.replace(" ", "")) for c in clauses)
+        return SafetyReading(tuple(dangers), tuple(dict.fromkeys(standing)), any(acute), length)
+
+    @staticmethod
+    def _sign_window(clauses: Sequence[str], groups: Sequence[Lexicon]) -> tuple[int, int] | None:
+        """The first clauses (at most three in a row) that hold a word of every group."""
+        for first in range(len(clauses)):
+            for last in range(first, min(first + _SIGN_CLAUSES, len(clauses))):
+                window = " | ".join(clauses[first : last + 1])
+                if all(g.search(window) is not None for g in groups):
+                    return first, last
+        return None
+
+    def judge(
+        self,
+        reading: SafetyReading,
+        guess: Guess | None,
+        *,
+        asks_service: bool = False,
+        asks_place: bool = False,
+    ) -> Verdict:
+        """Alarm, hedge or nothing, from the signs found and the classifier's view.
+
+        A danger told with a question about how to get a service ("家里着火了…临时救助怎么申请"),
+        or an illness named with a question about a place ("中风…哪里有康复"), is the question's
+        background unless told as happening right now: it is answered, with the number first.
+        """
+        p = guess.danger if guess is not None else None
+        guessed = guess.best("emergency:") if guess is not None else None
+        guessed_topic = guessed[0] if guessed else None
+        now = reading.with_status("now")
+        if now:
+            topics = tuple(reading.topics("now"))
+            calm = not any(d.acute for d in now)
+            background = asks_service or (asks_place and all(d.strength == "condition" for d in now))
+            if calm and background and (p is None or p < self.ALARM_WITH_SIGN):
+                return Verdict("possible", topics, f"hedge: {reading.summary('now')} told with a question")
+            # The classifier may veto a sign it is sure is not an emergency, unless the message
+            # says right now, or is too short for it to judge.
+            if p is None or p >= self.VETO or reading.length < _VETO_MIN_CHARS:
+                return Verdict("now", topics, f"emergency: {reading.summary('now')}")
+            return Verdict("possible", topics, f"hedge: {reading.summary('now')}, classifier {p:.2f}")
+        possible = reading.with_status("possible")
+        defused = reading.with_status("defused")
+        topics = tuple(reading.topics("possible", "defused")) or ((guessed_topic,) if guessed_topic else ())
+        if p is not None and topics and reading.length >= _ALONE_MIN_CHARS:
+            # Told as not now anywhere in the message: the classifier must be surer.
+            told_not_now = bool(defused or reading.contexts)
+            if p >= (self.ALARM_OVER_DEFUSED if told_not_now else self.ALARM_ALONE):
+                return Verdict("now", topics, f"emergency: classifier {p:.2f}")
+            if possible and not told_not_now and p >= self.ALARM_WITH_SIGN:
+                return Verdict("now", topics, f"emergency: {reading.summary('possible')}, classifier {p:.2f}")
+        if possible:
+            return Verdict("possible", topics, f"hedge: {reading.summary('possible')}")
+        # An illness told as the background of a question ("中风后要人照顾"): it may come back, so
+        # the number still comes first.
+        past_illness = [d for d in defused if d.because == "past" and d.topic == "medical"]
+        if past_illness:
+            return Verdict("possible", ("medical",), f"hedge: {_because(past_illness)}")
+        if p is not None and topics and p >= self.HEDGE:
+            return Verdict("possible", topics, f"hedge: classifier {p:.2f}")
+        return Verdict("none", (), f"not now: {_because(defused)}" if defused else "")
+
+    # -- reading one clause
+
+    @staticmethod
+    def _sound_index(
+        vocabulary: Vocabulary, pinyin: PinyinTable
+    ) -> dict[tuple[str, ...], tuple[str, str, Strength]]:
+        """Danger words by how they sound: every word of three characters or more, and the
+        two-character words the vocabulary lists as `sound_alike`."""
+        index: dict[tuple[str, ...], tuple[str, str, Strength]] = {}
+        alike = set(vocabulary.sound_alike.zh)
+        for topic, em in vocabulary.emergency.items():
+            groups: tuple[tuple[Strength, list[str]], ...] = (
+                ("word", em.zh),
+                ("condition", em.conditions.zh),
+                ("maybe", em.maybe.zh),
+            )
+            for strength, words in groups:
+                for word in words:
+                    if not _CJK_WORD.fullmatch(word) or (len(word) < 3 and word not in alike):
+                        continue
+                    key = pinyin.key(word)
+                    if key is not None:
+                        index.setdefault(key, (topic, word, strength))
+        return index
+
+    def _sounds_in(self, clause: str) -> list[tuple[str, str, Strength, int, int]]:
+        """Danger words written with other characters of the same sound (晕到, 救乎车, 中疯)."""
+        if self._pinyin is None or not self._by_sound:
+            return []
+        found: list[tuple[str, str, Strength, int, int]] = []
+        for run in _CJK.finditer(clause[:_SOUND_CHARS]):
+            text = run.group(0)
+            sounds = [self._pinyin.sound(ch) or "?" for ch in text]
+            used = [False] * len(text)
+            for size in self._sound_lengths:
+                for i in range(len(text) - size + 1):
+                    hit = self._by_sound.get(tuple(sounds[i : i + size]))
+                    if hit is None or any(used[i : i + size]) or text[i : i + size] == hit[1]:
+                        continue
+                    gram, word = text[i : i + size], hit[1]
+                    if size == 2 and gram[0] != word[0] and gram[1] != word[1]:
+                        continue  # both characters changed is another word
+                    used[i : i + size] = [True] * size
+                    found.append(
+                        (hit[0], f"{word} (as {gram})", hit[2], run.start() + i, run.start() + i + size)
+                    )
+        return found
+
+    def _words_in(self, clause: str) -> list[tuple[str, str, Strength, int, int]]:
+        found: list[tuple[str, str, Strength, int, int]] = []
+        for topic in self._topics:
+            kinds: tuple[tuple[Strength, Lexicon], ...] = (
+                ("word", topic.words),
+                ("condition", topic.conditions),
+                ("maybe", topic.maybe),
+            )
+            for strength, lexicon in kinds:
+                found.extend(
+                    (topic.id, word, strength, start, end) for start, end, word in lexicon.find(clause)
+                )
+        return found or self._sounds_in(clause)
+
+    def _context(self, clause: str, carried: str) -> str:
+        """Why this clause's dangers are not happening now ("" when nothing says so)."""
+        for name, lexicon in self._not_now:
+            if lexicon.search(clause) is not None:
+                return name
+        if self._hypothetical.search(clause) is not None:
+            return "hypothetical"
+        return carried
+
+    def _negated(self, clause: str, start: int) -> bool:
+        before = clause[max(0, start - _NEGATION_WINDOW) : start]
+        if before.isascii():
+            words = clause[:start].split()
+            return bool(words) and self._negation.search(words[-1]) is not None
+        return self._negation.search(before) is not None
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses of a message: parted by punctuation, and by spaces between Chinese words."""
+    out: list[str] = []
+    for part in _CLAUSE_BREAK.split(text):
+        if _CJK.search(part):
+            out.extend(p for p in part.split() if p)
+        elif part.strip():
+            out.append(part.strip())
+    return out
+
+
+def _sign(sign: EmergencySign) -> tuple[str, tuple[Lexicon, ...]]:
+    return sign.name, tuple(Lexicon(group) for group in sign.words)
+
+
+def _because(dangers: Sequence[Danger]) -> str:
+    return ", ".join(dict.fromkeys(f"{d.name} ({d.because})" for d in dangers))
+
+
+__all__ = ["Danger", "Lexicon", "SafetyCheck", "SafetyReading", "Verdict", "split_clauses"]
