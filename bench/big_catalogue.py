@@ -102,9 +102,8 @@ def main(n: int = 100_000) -> list[tuple[str, bool]]:
             seconds, mb, code, cpu = run_measured(
                 [doorstep, "catalog", "reload", str(folder)], {**env, "DATABASE_URL": url}
             )
-            print(
-                f"  catalog reload into {name}: {seconds:.1f} s, CPU {cpu:.1f} s, peak RSS {mb:.0f} MB (exit {code})"
-            )
+            figures = f"{seconds:.1f} s, CPU {cpu:.1f} s, peak RSS {mb:.0f} MB (exit {code})"
+            print(f"  catalog reload into {name}: {figures}")
             targets.append(
                 (
                     f"reload {n:,} into {name} <= {TARGET_SECONDS:.0f} s and <= {TARGET_MB:.0f} MB",
