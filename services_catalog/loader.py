@@ -330,10 +330,10 @@ class _Reader:
                 self.unread.append(rel)
                 continue
             readable.append((rel, path, None if parallel else text))
-        for (rel, path, _), parsed in zip(readable, _parse_all(readable, parallel), strict=True):
-            self.read_file(rel, path, parsed)
+        for (rel, path, _), (parsed, written) in zip(readable, _parse_all(readable, parallel), strict=True):
+            self.read_file(rel, path, parsed, written)
 
-    def read_file(self, rel: str, path: Path, parsed: yamlfile.Parsed) -> None:
+    def read_file(self, rel: str, path: Path, parsed: yamlfile.Parsed, written: _Written) -> None:
         if isinstance(parsed, yamlfile.YamlSyntaxError):
             prefix = "" if isinstance(parsed, yamlfile.YamlRefused) else "YAML syntax error: "
             self.error(rel, parsed.line, "yaml", prefix + parsed.message)
@@ -368,11 +368,15 @@ class _Reader:
             file_kind = model
             self.key_lines.setdefault(key, []).append((rel, key_line))
             if key in RECORD_MODELS:
-                self.read_records(rel, key, value, lines)
+                self.read_records(rel, key, value, lines, written.get(key, {}))
             else:
                 self.read_single(rel, key, value, lines)
 
-    def read_records(self, rel: str, key: str, value: object, lines: _Lines) -> None:
+    def read_records(
+        self, rel: str, key: str, value: object, lines: _Lines, written: dict[int, tuple[float, float]]
+    ) -> None:
+        """Validate one list of records; `written` holds the positions as staff wrote them, of the
+        records whose position was converted to WGS-84 when the file was read (`_read_positions`)."""
         if not isinstance(value, list):
             self.error(rel, lines.get((key,)), key, "expected a list of records (write [] for none)")
             return
@@ -380,9 +384,6 @@ class _Reader:
         bucket = self.records.setdefault(key, [])
         first = len(bucket)
         attr = _POINT_FIELDS.get(key)
-        # Positions are converted to WGS-84 before the records are made, so that no record is
-        # made twice (at 100,000 facilities a second copy costs seconds and a hundred megabytes).
-        written = {i: w for i, item in enumerate(value) if (w := _wgs84_in_place(item, attr)) is not None}
         self.validate_records(rel, key, value, lines, model, bucket)
         if attr is not None:
             for rec in bucket[first:]:
@@ -833,17 +834,42 @@ def _parallel(size: int) -> bool:
     return size >= PARALLEL_BYTES and _workers() > 1 and threading.active_count() == 1
 
 
-def _parse_all(files: Sequence[tuple[str, Path, str | None]], parallel: bool) -> Iterator[yamlfile.Parsed]:
+# Per top-level key, per record index: the position as written, for records converted to WGS-84.
+_Written = dict[str, dict[int, tuple[float, float]]]
+
+
+def _read_positions(parsed: yamlfile.Parsed) -> tuple[yamlfile.Parsed, _Written]:
+    """Convert the positions in a parsed file to WGS-84 before its records are made, so that no
+    record is made twice (at 100,000 facilities a second copy costs seconds and a hundred MB);
+    done where the file was parsed (a worker process, for a large catalogue)."""
+    written: _Written = {}
+    if isinstance(parsed, yamlfile.Document) and isinstance(parsed.data, dict):
+        for key, value in parsed.data.items():
+            attr = _POINT_FIELDS.get(key)
+            if attr is not None and isinstance(value, list):
+                converted = {i: w for i, item in enumerate(value) if (w := _wgs84_in_place(item, attr))}
+                written[key] = converted
+    return parsed, written
+
+
+def _parse_path(path: str) -> tuple[yamlfile.Parsed, _Written]:
+    """A worker process's job: one file parsed, its positions converted."""
+    return _read_positions(yamlfile.parse_path(path))
+
+
+def _parse_all(
+    files: Sequence[tuple[str, Path, str | None]], parallel: bool
+) -> Iterator[tuple[yamlfile.Parsed, _Written]]:
     """Each file parsed, in order: here for a catalogue of ordinary size, else by worker processes."""
     if not parallel:
         for _, _, text in files:
-            yield yamlfile.parse_text(text or "")
+            yield _read_positions(yamlfile.parse_text(text or ""))
         return
     workers = _workers()
     # fork: the workers start at once with everything imported (this process has one thread).
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(yamlfile.parse_path, [str(path) for _, path, _ in files])
+        yield from pool.map(_parse_path, [str(path) for _, path, _ in files])
 
 
 def _raise(error: OSError) -> None:
