@@ -1,8 +1,9 @@
 """The Telegram bot: `build_application` wires the handlers, `run_bot` runs them until stopped.
 
 updates ─► gate (group -1: edited, group chatter, per-user limit)
-        ─► commands / text / location / media / buttons (handlers/)
-        ─► LiveFinder.answer() ─► handlers/render.py ─► Bot API
+        ─► commands / text / location / media / buttons (handlers/): the update as an event
+        ─► Conversation.handle("telegram", user id, event) ─► Finder.answer() ─► reply model
+        ─► handlers/render.py (HTML and keyboards) ─► Bot API
 
 From start to shutdown a background task (handlers/housekeeping.py) deletes expired user state
 and picks up a newly imported catalogue, in worker threads.
@@ -11,6 +12,7 @@ and picks up a newly imported catalogue, in worker threads.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import secrets
 import sys
@@ -34,8 +36,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.ratelimit import SlidingWindowLimit
 from bot.settings import Settings
-from bot.state import create_state_tables
 from handlers import housekeeping
 from handlers.callbacks import on_button
 from handlers.commands import cmd_help, cmd_hotline, cmd_lang, cmd_start
@@ -43,10 +45,11 @@ from handlers.context import BotContext, BotData, Core, Services
 from handlers.errors import on_error
 from handlers.gate import gate
 from handlers.location import on_location
-from handlers.ratelimit import SlidingWindowLimit
 from handlers.render import Renderer
 from handlers.text import on_media, on_text
 from locales import default_locales
+from services_catalog.conversation import Conversation
+from services_catalog.memory import StoredMemory, create_memory_tables
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,7 @@ def build_application(
     token = _token(settings)
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    create_state_tables(engine)
+    create_memory_tables(engine)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -132,11 +135,16 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application: DoorstepApplication = builder.build()
+    locales = default_locales()
+    ttl = dt.timedelta(minutes=settings.doorstep_location_ttl_minutes)
     application.bot_data.services = Services(
         settings=settings,
         live=live,
         engine=engine,
-        render=Renderer(default_locales(), location_ttl_minutes=settings.doorstep_location_ttl_minutes),
+        conversation=Conversation(
+            live, StoredMemory(engine, ttl), engine=engine, locales=locales, location_ttl=ttl
+        ),
+        render=Renderer(locales),
         limit=SlidingWindowLimit(settings.doorstep_user_rate_per_minute),
     )
     application.add_handler(TypeHandler(Update, gate), group=-1)

@@ -1,33 +1,43 @@
-"""`doorstep chat`: a resident's conversation, typed in a terminal, over the same core.
+"""`doorstep chat`: a resident's conversation, typed in a terminal, over the same conversation core.
 
-It remembers what the person said earlier in the session (their town or location, the last
-kind of place asked for and the place given first), so "那里几点开门" works after an answer.
-Nothing is written anywhere; the memory ends with the session.
+It goes through `Conversation` like every other channel, so it remembers what the person said
+earlier in the session (their town or location, the last answer's places) and follow-ups such as
+"那里几点开门", "第二个呢" or "更多" work. Nothing is written anywhere: the memory lives in this
+process (`ProcessMemory`) and ends with the session.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TextIO
 
-from locales import default_locales, normalise_lang
-from services_catalog.answer import Answer, Known, Lang, Question
-from services_catalog.live import LiveFinder
+from locales import default_locales
+from services_catalog.answer import Lang
+from services_catalog.conversation import (
+    Conversation,
+    Core,
+    Event,
+    HelpAsked,
+    HotlinesAsked,
+    LanguageAsked,
+    PlaceGiven,
+    Said,
+)
+from services_catalog.memory import ProcessMemory
+from services_catalog.reply_text import plain_text
 
-_MORE = {"更多", "还有吗", "还有呢", "more", "next"}
+CHANNEL = "terminal"
+USER = "local"
 
 
 class Console:
     """A terminal conversation over a `LiveFinder`."""
 
-    def __init__(self, live: LiveFinder, *, stdin: TextIO, stdout: TextIO, lang: Lang = "zh") -> None:
-        self.live = live
+    def __init__(self, live: Core, *, stdin: TextIO, stdout: TextIO, lang: Lang = "zh") -> None:
         self.stdin = stdin
         self.stdout = stdout
-        self.lang: Lang = lang
-        self.known = Known()
-        self._last: tuple[Question, Answer] | None = None
         self.loc = default_locales()
+        self.conversation = Conversation(live, ProcessMemory(), locales=self.loc)
+        self.lang: Lang = lang
 
     def say(self, text: str) -> None:
         """Print one reply."""
@@ -61,52 +71,29 @@ class Console:
                 self.say(self.loc.t(self.lang, "chat.bye"))
                 return False
             case "/help":
-                self.say(self.loc.t(self.lang, "chat.help"))
+                self.say(self.converse(HelpAsked()))
             case "/lang":
-                self.lang = "en" if normalise_lang(arg or "zh") == "en" else "zh"
-                self.say(self.loc.t(self.lang, "chat.lang_set"))
+                self.say(self.converse(LanguageAsked(arg or None)))
             case "/where":
-                self.say(self.set_where(arg))
+                self.say(self.converse(PlaceGiven(arg)))
+            case "/hotline":
+                self.say(self.converse(HotlinesAsked()))
             case _:
                 self.say(self.loc.t(self.lang, "chat.unknown_command"))
         return True
 
-    def set_where(self, text: str) -> str:
-        """Remember a town, place or "lat,lon" for the next questions."""
-        where = self.live.finder.resolve_place(text) if text else None
-        if where is None:
-            return self.loc.t(self.lang, "chat.where_unknown")
-        if where.source == "coordinates":
-            self.known = dataclasses.replace(self.known, lat=where.lat, lon=where.lon, town=None)
-        else:
-            self.known = dataclasses.replace(self.known, town=where.town, lat=None, lon=None)
-            if where.source == "landmark":
-                self.known = dataclasses.replace(self.known, lat=where.lat, lon=where.lon)
-        return self.loc.t(self.lang, "chat.where_set", place=where.label or text)
-
     def handle(self, text: str) -> str:
-        """Answer one message, remembering what it tells us."""
-        if text.lower() in _MORE and self._last is not None:
-            previous_q, previous_a = self._last
-            if previous_a.results and previous_a.total_results > previous_a.offset + len(previous_a.results):
-                q = dataclasses.replace(previous_q, offset=previous_a.offset + len(previous_a.results))
-                answer = self.live.answer(q)
-                self._last = (q, answer)
-                return answer.reply
-            return self.loc.t(self.lang, "chat.no_more")
-        question = Question(text=text, lang=self.lang, known=self.known)
-        answer = self.live.answer(question)
-        self.remember(answer)
-        self._last = (question, answer)
-        return answer.reply
+        """Answer one typed message."""
+        return self.converse(Said(text))
 
-    def remember(self, answer: Answer) -> None:
-        """Keep the town, kind and first place of an answer for follow-up questions."""
-        if answer.town and answer.where.source != "coordinates":
-            self.known = dataclasses.replace(self.known, town=answer.town)
-        if answer.kind:
-            self.known = dataclasses.replace(self.known, last_kind=answer.kind)
-        if answer.service:
-            self.known = dataclasses.replace(self.known, last_service=answer.service)
-        if answer.results:
-            self.known = dataclasses.replace(self.known, last_facility_id=answer.results[0].facility.id)
+    def converse(self, event: Event) -> str:
+        """The conversation's replies to `event`, as text."""
+        turn = self.conversation.handle(CHANNEL, USER, event, lang_hint=self.lang)
+        self.lang = turn.lang
+        texts = []
+        for reply in turn.replies:
+            text = plain_text(reply)
+            if reply.asks_location:
+                text += "\n" + self.loc.t(reply.lang, "chat.where_hint")
+            texts.append(text)
+        return "\n\n".join(texts)

@@ -33,5 +33,13 @@ class Settings(BaseSettings):
     doorstep_location_ttl_minutes: int = 120
     # How long unanswered questions are kept for staff, in days.
     doorstep_unanswered_days: int = 90
-    # Incoming messages one Telegram user may send per minute before a polite pause.
+    # Incoming messages one Telegram user, or one web chat session, may send per minute before a
+    # polite pause (one address of the web chat may send six times as many).
     doorstep_user_rate_per_minute: int = 20
+    # "HOST:PORT" of a second listener of `doorstep web` serving only the residents' routes (the web
+    # chat and WeChat), for exposing them publicly while the console stays internal. Unset: none.
+    doorstep_public_listen: str | None = None
+    # The WeChat Official Account's server token, AppID and EncodingAESKey (names fixed by the contract).
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str | None = None
+    wechat_encoding_aes_key: SecretStr | None = None

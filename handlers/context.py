@@ -1,46 +1,33 @@
 """What every handler is handed: a typed `CallbackContext` with the bot's services as properties.
 
 The services are built once in `bot.app.build_application` and kept on `bot_data`; handlers
-read `context.live`, `context.render`, `context.session()` instead of casting dict entries.
+read `context.conversation`, `context.render`, `context.catalog` instead of casting dict entries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.ratelimit import SlidingWindowLimit
 from bot.settings import Settings
-from handlers.ratelimit import SlidingWindowLimit
 from handlers.render import Renderer
-from services_catalog.answer import Answer, Question
 from services_catalog.catalog import Catalog
+from services_catalog.conversation import Conversation
+from services_catalog.conversation import Core as ConversationCore
 
 # How often the store is asked whether another process imported a newer catalogue, in seconds.
 RELOAD_EVERY = 30.0
-# How often expired user state and old unanswered questions are deleted, in seconds.
+# How often expired conversation memory and old unanswered questions are deleted, in seconds.
 PURGE_EVERY = 600.0
 
 
-class HasCatalog(Protocol):
-    """The part of `Finder` the bot reads directly."""
-
-    @property
-    def catalog(self) -> Catalog: ...
-
-
-class Core(Protocol):
+class Core(ConversationCore, Protocol):
     """What the bot needs from `services_catalog.live.LiveFinder`."""
-
-    @property
-    def finder(self) -> HasCatalog: ...
-
-    def answer(self, question: Question) -> Answer: ...
 
     def reload_if_changed(self) -> bool: ...
 
@@ -52,6 +39,7 @@ class Services:
     settings: Settings
     live: Core
     engine: Engine
+    conversation: Conversation
     render: Renderer
     limit: SlidingWindowLimit
     reload_every: float = RELOAD_EVERY
@@ -86,9 +74,9 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
         return services
 
     @property
-    def live(self) -> Core:
-        """The catalogue answering right now."""
-        return self.services.live
+    def conversation(self) -> Conversation:
+        """The conversation core every message goes through."""
+        return self.services.conversation
 
     @property
     def catalog(self) -> Catalog:
@@ -97,19 +85,10 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
 
     @property
     def render(self) -> Renderer:
-        """The message builder."""
+        """The Telegram message builder."""
         return self.services.render
 
     @property
     def settings(self) -> Settings:
         """The configuration read at start-up."""
         return self.services.settings
-
-    @property
-    def location_ttl(self) -> dt.timedelta:
-        """How long a shared location or a named town is remembered."""
-        return dt.timedelta(minutes=self.settings.doorstep_location_ttl_minutes)
-
-    def session(self) -> Session:
-        """A new store session (use as a context manager)."""
-        return Session(self.services.engine)

@@ -9,7 +9,8 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from handlers.context import BotContext
-from handlers.replies import load_state, send, user_lang
+from handlers.replies import send_notice, user_lang
+from services_catalog.answer import Lang
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,12 @@ async def on_error(update: object, context: BotContext) -> None:
     log.debug("update %s traceback", update_id, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    lang: Lang = "zh"
     try:
-        lang = user_lang(load_state(update, context), update.effective_user)
+        lang = user_lang(update, context)
     except Exception:  # the store may be what failed
-        lang = "zh"
+        log.debug("update %s: language unknown", update_id)
     try:
-        await send(update, context, context.render.plain(lang, "error"))
+        await send_notice(update, context, "error", lang=lang)
     except TelegramError as err:
         log.warning("update %s: could not apologise: %s", update_id, type(err).__name__)

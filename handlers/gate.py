@@ -10,9 +10,9 @@ from telegram.constants import ChatType, MessageEntityType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.ratelimit import Verdict
 from handlers.context import BotContext
-from handlers.ratelimit import Verdict
-from handlers.replies import load_state, send, user_lang
+from handlers.replies import send_notice, user_lang
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,11 @@ async def gate(update: Update, context: BotContext) -> None:
         # Every pressed button is answered, or the phone keeps spinning: the note once, then nothing.
         note = None
         if verdict is Verdict.NOTE:
-            note = context.render.t(user_lang(load_state(update, context), user), "rate_limited")
+            note = context.conversation.notice(user_lang(update, context), "rate_limited").lines()[0].text
         try:
             await query.answer(note)
         except TelegramError as err:  # e.g. the query is too old: nothing more to do for this user
             log.info("update %s: could not answer a button: %s", update.update_id, type(err).__name__)
     elif verdict is Verdict.NOTE:
-        lang = user_lang(load_state(update, context), user)
-        await send(update, context, context.render.plain(lang, "rate_limited"))
+        await send_notice(update, context, "rate_limited")
     raise ApplicationHandlerStop

@@ -21,9 +21,8 @@ import time
 
 from sqlmodel import Session
 
-from bot import state
 from handlers.context import Services
-from services_catalog import feedback
+from services_catalog import feedback, memory
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +43,12 @@ def purge(services: Services) -> None:
     ttl = dt.timedelta(minutes=settings.doorstep_location_ttl_minutes)
     try:
         with Session(services.engine) as session:
-            forgotten = state.purge_expired(session=session, location_ttl=ttl)
+            forgotten = memory.purge_expired(session=session, location_ttl=ttl)
         if forgotten:
             log.info("forgot %d expired locations, towns and questions", forgotten)
     except Exception as err:
-        log.warning("could not delete expired user state: %s", type(err).__name__)
-        log.debug("user state purge failed", exc_info=err)
+        log.warning("could not delete expired conversation memory: %s", type(err).__name__)
+        log.debug("conversation memory purge failed", exc_info=err)
     try:
         with Session(services.engine) as session:
             old = feedback.purge_unanswered(session=session, days=settings.doorstep_unanswered_days)

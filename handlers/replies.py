@@ -1,4 +1,9 @@
-"""Sending, and the one path every question takes: state → `Question` → core → `Answer` → message."""
+"""The one path every update takes: Telegram update → event → `Conversation` → replies → Bot API.
+
+`converse` hands an event to the conversation core for the user behind the update and sends the
+turn's replies: a map point as a venue, everything else as an HTML message. A pressed button is
+answered once (with the reply's text as a short note when the reply is a brief acknowledgement).
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,80 @@ import logging
 from telegram import LinkPreviewOptions, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
 
-from bot import state
 from handlers.context import BotContext
-from handlers.render import Reply
-from locales import normalise_lang
-from services_catalog.answer import Known, Lang, Question
+from handlers.render import TelegramMessage
+from services_catalog.answer import Lang
+from services_catalog.conversation import Event, Turn
+from services_catalog.reply import Reply
 
 log = logging.getLogger(__name__)
 
-# Longer questions are cut before they reach the core: nobody asks for a library in 500 characters.
-MAX_QUESTION_CHARS = 500
+CHANNEL = "telegram"
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def user_lang(user_state: state.UserState, user: User | None) -> Lang:
-    """The language to answer in: the one chosen with /lang, else Telegram's, else Chinese."""
-    code = user_state.lang or (user.language_code if user else None)
-    return "en" if normalise_lang(code) == "en" else "zh"
+def user_key(user: User) -> str:
+    """The key a Telegram user's conversation is kept under."""
+    return str(user.id)
 
 
-async def send(update: Update, context: BotContext, reply: Reply) -> Message | None:
-    """Send `reply` to the chat of `update` (in groups, as a reply to the user's message).
+def user_lang(update: Update, context: BotContext) -> Lang:
+    """The language to answer in: the one chosen, else Telegram's, else Chinese."""
+    user = update.effective_user
+    if user is None:
+        return "zh"
+    return context.conversation.language(CHANNEL, user_key(user), user.language_code)
+
+
+async def converse(update: Update, context: BotContext, event: Event) -> Turn | None:
+    """Hand `event` to the conversation for the user behind `update`, and send what it replies."""
+    user = update.effective_user
+    if user is None:
+        return None
+    turn = context.conversation.handle(CHANNEL, user_key(user), event, lang_hint=user.language_code)
+    answer = turn.answer
+    if answer is not None:
+        log.debug(
+            "update %s answered: intent=%s results=%d", update.update_id, answer.intent, len(answer.results)
+        )
+    await deliver(update, context, turn.replies)
+    return turn
+
+
+async def deliver(update: Update, context: BotContext, replies: list[Reply]) -> None:
+    """Send `replies` in order; a pressed button gets its answer first (or the brief note as it)."""
+    query = update.callback_query
+    if query is not None:
+        brief = replies[0] if replies and replies[0].brief else None
+        note = " ".join(line.text for line in brief.lines("buttons")) if brief else None
+        await query.answer(note[:200] if note else None)
+        if brief is not None:
+            replies = replies[1:]
+    for reply in replies:
+        await send_reply(update, context, reply)
+
+
+async def send_reply(update: Update, context: BotContext, reply: Reply) -> Message | None:
+    """One reply: a venue for a map point, else a message."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    if reply.venue is not None:
+        venue = reply.venue
+        message = context.render.final(TelegramMessage(venue.title), context.catalog)
+        address = context.render.final(TelegramMessage(venue.address), context.catalog)
+        return await context.bot.send_venue(
+            chat_id=chat.id,
+            latitude=venue.lat,
+            longitude=venue.lon,
+            title=message.text[:256],
+            address=address.text[:256],
+        )
+    return await send(update, context, context.render.message(reply))
+
+
+async def send(update: Update, context: BotContext, message: TelegramMessage) -> Message | None:
+    """Send `message` to the chat of `update` (in groups, as a reply to the user's message).
 
     Every message the bot sends goes through here, and so through `Renderer.final`: no link
     outside the catalogue's allowlist leaves.
@@ -35,69 +93,21 @@ async def send(update: Update, context: BotContext, reply: Reply) -> Message | N
     chat = update.effective_chat
     if chat is None:
         return None
-    reply = context.render.final(reply, context.catalog)
+    message = context.render.final(message, context.catalog)
     reply_to = None
     if update.message is not None and chat.type != ChatType.PRIVATE:
         reply_to = ReplyParameters(update.message.message_id, allow_sending_without_reply=True)
     return await context.bot.send_message(
         chat_id=chat.id,
-        text=reply.text,
+        text=message.text,
         parse_mode=ParseMode.HTML,
-        reply_markup=reply.markup,
+        reply_markup=message.markup,
         link_preview_options=_NO_PREVIEW,
         reply_parameters=reply_to,
     )
 
 
-def load_state(update: Update, context: BotContext) -> state.UserState:
-    """The stored state of the user behind `update` (expired parts forgotten)."""
-    user = update.effective_user
-    user_id = user.id if user else 0
-    with context.session() as session:
-        return state.load_user(session=session, user_id=user_id, location_ttl=context.location_ttl)
-
-
-async def answer_question(
-    update: Update, context: BotContext, text: str, *, kind: str | None = None, offset: int = 0
-) -> None:
-    """Ask the core with what is known about the user, remember what matters, and send the answer."""
-    user = update.effective_user
-    if user is None:
-        return
-    text = text[:MAX_QUESTION_CHARS]
-    known_state = load_state(update, context)
-    lang = user_lang(known_state, user)
-    question = Question(
-        text=text,
-        lang=lang,
-        kind=kind,
-        offset=offset,
-        known=Known(
-            town=known_state.town,
-            lat=known_state.lat,
-            lon=known_state.lon,
-            last_kind=known_state.last_kind,
-            last_service=known_state.last_service,
-            last_facility_id=known_state.last_facility_id,
-        ),
-    )
-    answer = context.live.answer(question)
-    with context.session() as session:
-        if answer.needs_location:
-            state.set_pending(session=session, user_id=user.id, text=text, kind=kind or answer.kind)
-        else:
-            first = answer.results[0].facility.id if answer.results else None
-            state.remember_answer(
-                session=session,
-                user_id=user.id,
-                text=text,
-                kind=answer.kind,
-                service=answer.service,
-                facility_id=first,
-            )
-        if answer.town and answer.town != known_state.town:
-            state.remember_town(session=session, user_id=user.id, town=answer.town)
-    log.debug(
-        "update %s answered: intent=%s results=%d", update.update_id, answer.intent, len(answer.results)
-    )
-    await send(update, context, context.render.answer(answer, context.catalog))
+async def send_notice(update: Update, context: BotContext, key: str, *, lang: Lang | None = None) -> None:
+    """Send one of the conversation's notices (`conversation.<key>`) in the user's language."""
+    reply = context.conversation.notice(lang or user_lang(update, context), key)
+    await send(update, context, context.render.message(reply))

@@ -44,6 +44,9 @@ class Question:
     kind: str | None = None  # a kind chosen apart from the text (console filter, bot quick button)
     limit: int = 3
     offset: int = 0  # for "more": skip this many results
+    # The conversation knows the message is about one place it gave before ("第二个呢"): that
+    # facility's id, also passed as `known.last_facility_id`.
+    about: str | None = None
 
 
 @dataclass(frozen=True)

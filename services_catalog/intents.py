@@ -289,10 +289,12 @@ class IntentRules:
         return Decision("service_info", f"service: {service.id}", service=service.id)
 
     def follow_up(self, ev: Evidence) -> Decision | None:
-        """A follow-up about the place just given ("那里几点开门", "电话多少")."""
+        """A follow-up about the place just given ("那里几点开门", "电话多少"), or about the one
+        the conversation points at ("第二个呢": `Question.about`)."""
         r = ev.reading
         last = ev.question.known.last_kind
-        if (r.has("where") or ev.moment_said) and last is not None and last in self._kinds:
+        asked = r.has("where") or ev.moment_said or ev.question.about is not None
+        if asked and last is not None and last in self._kinds:
             return Decision("find_facility", f"follow-up on {last}", kind=last, follow_up=True)
         return None
 

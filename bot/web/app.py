@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
-from bot.web import accounts, api, operator, staff
+from bot.web import accounts, api, chat, operator, staff, wechat
 from bot.web.auth import LoginRequired, session_account
 from bot.web.deps import Console
 from bot.web.pages import HERE, make_templates, purge_unanswered, render_page
@@ -43,6 +43,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     staff.router,
     api.router,
     api.schema_router,
+    chat.router,
+    wechat.router,
 )
 
 # Only this site's own scripts and styles; no frames, no form posts elsewhere.

@@ -29,6 +29,7 @@ from bot.web.render import (
 )
 from services_catalog.answer import Answer, Question, Result
 from services_catalog.models import KIND_IDS
+from services_catalog.reply_text import short_text
 
 PAGE_LIMIT = 10  # results per search on the operator page
 LIST_LIMIT = 50  # facilities shown for a filter-only query
@@ -189,7 +190,10 @@ def _search(
         for r in results[: PAGE_LIMIT if mode == "answer" else LIST_LIMIT]
     ]
     shown = [r for r in rows if r.open_state == "open"] if open_only else rows
-    copy_text = answer.reply if answer is not None else words.list_text(shown)
+    # One facility, its hours and a phone: what an operator reads out or sends by SMS.
+    copy_text = (
+        short_text(answer, words.catalog, words.locales) if answer is not None else words.list_text(shown)
+    )
     return Search(
         mode=mode,
         rows=shown,

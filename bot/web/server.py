@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import sys
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from bot.settings import Settings
 from bot.web.accounts import has_accounts
 from bot.web.app import create_app
+from bot.web.public import create_public_app, public_listener, quiet_access_log
 from services_catalog.answer import Question
 from services_catalog.live import LiveFinder
 
@@ -60,8 +62,29 @@ def serve(settings: Settings, live: LiveFinder, engine: Engine, *, host: str, po
         proxy_headers=False,  # no proxy is assumed; the client address is the peer's
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    servers = [uvicorn.Server(config)]
+    try:
+        public = public_listener(settings)
+    except ValueError as err:
+        print(f"doorstep web: {err}", file=sys.stderr)
+        return 2
+    if public is not None:  # the residents' routes only, to expose publicly (bot/web/public.py)
+        public_app = create_public_app(settings, live, engine)
+        servers.append(
+            uvicorn.Server(uvicorn.Config(public_app, host=public[0], port=public[1], server_header=False))
+        )
+        print(
+            f"doorstep web: residents' chat and WeChat only at http://{_url_host(public[0])}:{public[1]}/chat",
+            file=sys.stderr,
+        )
+    quiet_access_log()
+    asyncio.run(_serve_all(servers))
     return 0
+
+
+async def _serve_all(servers: list[uvicorn.Server]) -> None:
+    """Run the listeners together; a signal stops them all (uvicorn passes it on, last first)."""
+    await asyncio.gather(*(server.serve() for server in servers))
 
 
 def _url_host(host: str) -> str:

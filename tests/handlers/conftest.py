@@ -225,6 +225,10 @@ def make_catalog(*, facilities: list[Facility] | None = None) -> Catalog:
 class FakeFinder:
     catalog: Catalog
 
+    def resolve_place(self, text: str) -> Where | None:
+        town = self.catalog.towns.get(text)
+        return Where(town.centre.lat, town.centre.lon, "town", town.name, town.name) if town else None
+
 
 @dataclass
 class ScriptedCore:
@@ -304,7 +308,7 @@ class ScriptedCore:
         where = (
             Where(lat=known.lat, lon=known.lon, source="coordinates")
             if known.lat is not None
-            else Where(source="town", label=town)
+            else Where(source="town", label=town, town=town)
         )
         everything = [r for r in self._libraries(question) if r.facility.kind == kind]
         page = everything[question.offset : question.offset + question.limit]
@@ -312,7 +316,7 @@ class ScriptedCore:
             intent="find_facility",
             lang=lang,
             kind=kind,
-            town=town if "朱家角" in text else None,
+            town=town if known.lat is None else None,
             where=where,
             results=page,
             total_results=len(everything),

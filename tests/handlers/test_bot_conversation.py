@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from bot import state
-from bot.state import ChatUser
+from services_catalog import memory as state
 from services_catalog.answer import Answer, Question, Result, Where
 from services_catalog.feedback import Report
-from services_catalog.models import TOWN_NAMES, Facility, Point
-from tests.handlers.conftest import BotHarness, assert_telegram_html, make_catalog, message
+from services_catalog.memory import ConversationRow
+from services_catalog.models import TOWN_NAMES, Facility, Point, Service
+from tests.handlers.conftest import BotHarness, assert_telegram_html, make_catalog, message, user
 
 
 async def test_start_greets_in_chinese_with_a_location_button(bot: BotHarness) -> None:
@@ -52,7 +52,7 @@ async def test_lang_switch_is_remembered_in_the_store(bot: BotHarness) -> None:
     await bot.text("图书馆")
     assert bot.core.questions[-1].lang == "en"
     with Session(bot.engine) as session:
-        assert session.get(ChatUser, 1).lang == "en"  # type: ignore[union-attr]
+        assert session.get(ConversationRow, ("telegram", "1")).lang == "en"  # type: ignore[union-attr]
 
 
 async def test_lang_without_argument_offers_buttons(bot: BotHarness) -> None:
@@ -90,11 +90,11 @@ async def test_sharing_a_location_answers_the_waiting_question(bot: BotHarness) 
     assert question.text == "附近的图书馆"
     assert (question.known.lat, question.known.lon) == (31.150, 121.111)  # rounded to ~100 m
     sent = bot.sent()[-1]
-    assert "青浦区图书馆" in sent["text"] and "离您最近的图书馆" in sent["text"]
+    assert "青浦区图书馆" in sent["text"] and "离您发送的位置最近的图书馆" in sent["text"]
     data = [b["callback_data"] for b in bot.buttons(sent)]
     assert data[:2] == ["v:lib-district", "r:lib-district"] and "m:3:library" in data
     with Session(bot.engine) as session:
-        row = session.get(ChatUser, 1)
+        row = session.get(ConversationRow, ("telegram", "1"))
         assert row is not None and row.pending_text is None and row.lat == 31.150
 
 
@@ -104,7 +104,7 @@ async def test_tapping_a_town_answers_the_waiting_question(bot: BotHarness) -> N
     await bot.text("朱家角镇")
     question = bot.core.questions[-1]
     assert question.text == "附近的图书馆" and question.known.town == "朱家角镇"
-    assert "朱家角镇附近的图书馆" in bot.last_text()
+    assert "朱家角镇的图书馆" in bot.last_text()
 
 
 async def test_a_later_question_uses_the_remembered_location(bot: BotHarness) -> None:
@@ -121,15 +121,19 @@ def test_an_expired_location_is_deleted_when_read(tmp_path: Path) -> None:
     from services_catalog.db import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    state.create_state_tables(engine)
+    state.create_memory_tables(engine)
+    store = state.StoredMemory(engine, dt.timedelta(hours=2))
     then = state.utcnow() - dt.timedelta(hours=3)
+    remembered = state.Memory()
+    remembered.locate(31.12345, 121.98765, then)
+    store.save("telegram", "7", remembered, then)
     with Session(engine) as session:
-        state.remember_location(session=session, user_id=7, lat=31.12345, lon=121.98765, now=then)
-        assert session.get(ChatUser, 7).lat == 31.123  # type: ignore[union-attr]
-        loaded = state.load_user(session=session, user_id=7, location_ttl=dt.timedelta(hours=2))
-        assert loaded.lat is None and loaded.lon is None
+        assert session.get(ConversationRow, ("telegram", "7")).lat == 31.123  # type: ignore[union-attr]
+    loaded = store.load("telegram", "7", state.utcnow())
+    assert loaded.lat is None and loaded.lon is None
+    store.save("telegram", "7", loaded, state.utcnow())
     with Session(engine) as session:
-        assert session.get(ChatUser, 7).lat is None  # type: ignore[union-attr]
+        assert session.get(ConversationRow, ("telegram", "7")) is None  # nothing left: the row goes
 
 
 async def test_map_button_sends_the_facility_as_a_venue(bot: BotHarness) -> None:
@@ -253,9 +257,11 @@ async def test_html_in_names_and_user_text_is_escaped(bot: BotHarness) -> None:
     text = bot.last_text()
     assert_telegram_html(text)
     assert "&lt;b&gt;Fake&lt;/b&gt; &amp; &lt;script&gt;" in text and "<script>" not in text
-    await bot.text("<b>hi</b> & <script>x</script>")  # out of scope: the reply quotes the user
-    assert_telegram_html(bot.last_text())
-    assert "&lt;b&gt;hi&lt;/b&gt; &amp;" in bot.last_text()
+    await bot.feed(
+        {"message": {**message("/start"), "from": {**user(), "first_name": "<b>hi</b> & <script>"}}}
+    )
+    assert_telegram_html(bot.last_text())  # the greeting names the user as Telegram gives the name
+    assert "&lt;b&gt;hi&lt;/b&gt; &amp; &lt;script&gt;" in bot.last_text()
 
 
 async def test_links_outside_the_allowlist_are_never_shown(bot: BotHarness) -> None:
@@ -277,13 +283,20 @@ async def test_a_5000_character_question_gets_an_answer_within_4096(bot: BotHarn
 
 async def test_a_huge_answer_is_cut_to_4096_characters(bot: BotHarness) -> None:
     """An answer longer than Telegram allows is cut at a block boundary, with a note."""
-    long_reply = "<&>" * 3000
+    guide = Service(
+        id="long_term_care",
+        name="长期护理保险",
+        name_en="Long-term care insurance",
+        summary="<&>" * 150,
+        eligibility=["<&>" * 150] * 40,
+        source="test",
+    )
 
     def huge(question: Question) -> Answer:
-        return Answer(intent="help", lang="zh", reply=long_reply)
+        return Answer(intent="service_info", lang="zh", service=guide.id, service_info=guide)
 
     bot.core.override = huge
-    await bot.text("你好")
+    await bot.text("长护险")
     text = bot.last_text()
     assert len(text) <= 4096 and text.endswith("只显示了前面一部分）")
     assert_telegram_html(text)
@@ -295,18 +308,18 @@ async def test_result_details_are_shown_with_honest_notes(bot: BotHarness) -> No
     await bot.text("附近的图书馆")
     text = bot.last_text()
     first, second, third = text.split("\n\n")[1:4]
-    assert "约 400 米" in first and "步行约 5 分钟" in first and "今天 09:00-20:30" in first
-    assert "现在开放" in first and "021-59728018" in first and "尚未" not in first
-    assert "地址待核实" in second and "开放时间未知" in second and "12345" in second
-    assert "尚未经过核实" in second and "大致位置" in second
-    assert "今天休息" in third and "下次开放：06-03 09:00" in third and "一般时间" in third
+    assert "距离400米，步行约5分钟" in first and "今天 09:00-20:30" in first
+    assert "现在开放" in first and "021-59728018" in first and "未核实" not in first
+    assert "地址：暂未收录" in second and "开放时间：暂未收录" in second and "12345" in second
+    assert "信息未核实" in second and "位置为估计" in second
+    assert "今天不开放" in third and "下次开放：6月3日（周二）09:00" in third and "一般时间" in third
 
 
 async def test_service_and_indicator_answers_are_rendered(bot: BotHarness) -> None:
     """A service answer lists who, what to bring and where; an indicator gives baseline and target."""
     await bot.text("长期护理保险怎么申请")
     text = bot.last_text()
-    assert "<b>长期护理保险</b>" in text and "身份证" in text and "社区事务受理服务中心" in text
+    assert "<b>【长期护理保险】</b>" in text and "• 身份证" in text and "社区事务受理服务中心" in text
     await bot.text("每千人口医生数")
     text = bot.last_text()
     assert "2.8" in text and "3.2" in text and "预期性" in text
@@ -347,15 +360,16 @@ async def test_messages_never_check_for_a_newer_catalogue(bot: BotHarness) -> No
 async def test_results_without_location_use_the_town_header(bot: BotHarness) -> None:
     """A town named in the question is remembered and used in the header."""
     await bot.text("朱家角的图书馆")
-    assert "朱家角镇附近的图书馆" in bot.last_text()
+    assert "朱家角镇的图书馆" in bot.last_text()
     with Session(bot.engine) as session:
-        assert session.get(ChatUser, 1).town == "朱家角镇"  # type: ignore[union-attr]
+        assert session.get(ConversationRow, ("telegram", "1")).town == "朱家角镇"  # type: ignore[union-attr]
 
 
 def test_render_is_pure_and_keeps_button_data_short() -> None:
     """Rendering needs no bot: results give map/report buttons of at most 64 bytes each."""
     from handlers.render import Renderer
     from locales import default_locales
+    from services_catalog.reply import build_reply
 
     catalog = make_catalog()
     facility = catalog.facilities["lib-district"]
@@ -367,8 +381,8 @@ def test_render_is_pure_and_keeps_button_data_short() -> None:
         results=[Result(facility=facility, distance_m=1500, walk_minutes=19)],
         total_results=1,
     )
-    reply = Renderer(default_locales()).answer(answer, catalog)
-    assert "Nearest library" in reply.text and "about 1.5 km" in reply.text and "Qingpu Library" in reply.text
+    reply = Renderer(default_locales()).message(build_reply(answer, catalog))
+    assert "Nearest library" in reply.text and "1.5 km away" in reply.text and "Qingpu Library" in reply.text
     assert reply.markup is not None
     for row in reply.markup.to_dict()["inline_keyboard"]:
         for button in row:

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot import state
-from bot.state import ChatUser
+from services_catalog import memory as state
 from services_catalog.answer import Answer, Question
 from services_catalog.catalog import Catalog
 from services_catalog.db import make_engine
 from services_catalog.feedback import UnansweredQuestion
+from services_catalog.memory import ConversationRow
 from services_catalog.models import Facility, Point
 from tests.handlers.conftest import BotHarness, assert_telegram_html, make_catalog
 
@@ -41,26 +41,19 @@ async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-def row(bot: BotHarness, user_id: int) -> ChatUser | None:
+def row(bot: BotHarness, user_id: int) -> ConversationRow | None:
     with Session(bot.engine) as session:
-        return session.get(ChatUser, user_id)
+        return session.get(ConversationRow, ("telegram", str(user_id)))
 
 
-def remember_everything(bot: BotHarness, user_id: int, at: dt.datetime) -> None:
+def remember_everything(bot: BotHarness, user_id: int, at: dt.datetime, lang: str | None = None) -> None:
     """A user who shared a location, named a town, left a question waiting and got an answer at `at`."""
-    with Session(bot.engine) as session:
-        state.remember_location(session=session, user_id=user_id, lat=31.15, lon=121.11, now=at)
-        state.remember_town(session=session, user_id=user_id, town="朱家角镇", now=at)
-        state.set_pending(session=session, user_id=user_id, text="附近的图书馆", kind="library", now=at)
-        state.remember_answer(
-            session=session,
-            user_id=user_id,
-            text="我的病历",
-            kind="clinic",
-            service=None,
-            facility_id="lib-xujing",
-            now=at,
-        )
+    memory = state.Memory(lang=lang)
+    memory.locate(31.15, 121.11, at)
+    memory.settle_in("朱家角镇", at, replaces_location=False)
+    memory.wait_for_location("附近的图书馆", "library", at)
+    memory.answered(state.LastAnswer("我的病历", "clinic", None, ("lib-xujing",)), at)
+    state.StoredMemory(bot.engine, dt.timedelta(hours=2)).save("telegram", str(user_id), memory, at)
 
 
 # Forgetting
@@ -69,10 +62,8 @@ def remember_everything(bot: BotHarness, user_id: int, at: dt.datetime) -> None:
 async def test_a_user_who_never_returns_is_forgotten_at_start_up(bot: BotHarness) -> None:
     """Location, town and questions 3 hours old are deleted when the bot starts, without a message."""
     remember_everything(bot, 7, HOURS_AGO)  # never writes again
-    remember_everything(bot, 8, HOURS_AGO)
+    remember_everything(bot, 8, HOURS_AGO, lang="en")
     remember_everything(bot, 9, state.utcnow())  # wrote a minute ago: kept
-    with Session(bot.engine) as session:
-        state.set_language(session=session, user_id=8, lang="en")
     async with bot.running():
         await eventually(lambda: row(bot, 7) is None)
     chose_english = row(bot, 8)
@@ -121,16 +112,17 @@ async def test_old_unanswered_questions_are_deleted_by_the_running_bot(bot: BotH
 
 
 def test_purge_expired_clears_every_user_in_a_few_statements(tmp_path: Path) -> None:
-    """500 users are purged with one UPDATE per kind and one DELETE, not a query per user."""
+    """500 users are purged with one UPDATE per kind and three DELETEs, not a query per user."""
     engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    state.create_state_tables(engine)
+    state.create_memory_tables(engine)
     ttl = dt.timedelta(hours=2)
     with Session(engine) as session:
         for user_id in range(500):
             at = HOURS_AGO if user_id % 2 else state.utcnow()
             session.add(
-                ChatUser(
-                    user_id=user_id,
+                ConversationRow(
+                    channel="telegram",
+                    user=str(user_id),
                     lang="en" if user_id % 4 == 1 else None,
                     lat=31.15,
                     lon=121.11,
@@ -150,13 +142,13 @@ def test_purge_expired_clears_every_user_in_a_few_statements(tmp_path: Path) -> 
     with Session(engine) as session:
         forgotten = state.purge_expired(session=session, location_ttl=ttl)
     assert forgotten == 250 * 4
-    assert len([s for s in statements if s.lstrip().upper().startswith(("UPDATE", "DELETE"))]) == 5
+    assert len([s for s in statements if s.lstrip().upper().startswith(("UPDATE", "DELETE"))]) == 8
     assert not [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     with Session(engine) as session:
-        rows = list(session.exec(select(ChatUser)))
+        rows = list(session.exec(select(ConversationRow)))
         assert len(rows) == 250 + 125  # the recent ones, and the old ones who chose a language
-        assert all(r.lat is None and r.pending_text is None for r in rows if r.user_id % 2)
-        assert all(r.lat == 31.15 and r.last_text == "图书馆" for r in rows if not r.user_id % 2)
+        assert all(r.lat is None and r.pending_text is None for r in rows if int(r.user) % 2)
+        assert all(r.lat == 31.15 and r.last_text == "图书馆" for r in rows if not int(r.user) % 2)
         # A question waits only 30 minutes, whatever the location TTL.
         assert (
             state.purge_expired(
@@ -302,7 +294,7 @@ async def test_foreign_links_in_the_catalogue_never_reach_a_chat(tainted: BotHar
 
 
 async def test_a_link_in_the_users_own_words_is_not_echoed(bot: BotHarness) -> None:
-    """A user's text quoted back, or a first name used in the greeting, loses its foreign links."""
+    """A user's words are never quoted back; a first name used in the greeting loses its foreign links."""
     await bot.text("去 vip888.bet 领红包 & <b>")
     await bot.feed(
         {
@@ -317,7 +309,7 @@ async def test_a_link_in_the_users_own_words_is_not_echoed(bot: BotHarness) -> N
         }
     )
     quoted, greeting = bot.sent()
-    assert "领红包" in quoted["text"] and "vip888" not in quoted["text"]
+    assert "vip888" not in quoted["text"] and "12345" in quoted["text"]
     assert "evil.ru" not in greeting["text"] and "家门口" in greeting["text"]
     assert_telegram_html(quoted["text"])
     assert_telegram_html(greeting["text"])

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot import state
 from services_catalog import feedback
+from services_catalog import memory as state
 
 
 def test_a_report_is_kept_newest_first_until_staff_mark_it_done(any_engine: Engine) -> None:
@@ -38,16 +38,17 @@ def test_unanswered_questions_are_grouped_and_forgotten_after_the_keeping_period
 
 def test_a_shared_location_is_stored_rounded_and_forgotten_after_its_time(any_engine: Engine) -> None:
     """Two bot instances share one store: what one remembers the other reads, until it expires."""
-    state.create_state_tables(any_engine)
+    state.create_memory_tables(any_engine)
     ttl = dt.timedelta(hours=2)
     now = dt.datetime(2026, 11, 28, 8, 0, tzinfo=dt.UTC)
-    with Session(any_engine) as one:
-        state.remember_location(session=one, user_id=42, lat=31.123456, lon=121.054321, now=now)
-    with Session(any_engine) as other:
-        seen = state.load_user(session=other, user_id=42, location_ttl=ttl, now=now + dt.timedelta(minutes=5))
-        assert (seen.lat, seen.lon) == (31.123, 121.054)
-        later = state.load_user(session=other, user_id=42, location_ttl=ttl, now=now + dt.timedelta(hours=3))
-        assert later.lat is None and later.lon is None
+    remembered = state.Memory()
+    remembered.locate(31.123456, 121.054321, now)
+    state.StoredMemory(any_engine, ttl).save("telegram", "42", remembered, now)
+    other = state.StoredMemory(any_engine, ttl)
+    seen = other.load("telegram", "42", now + dt.timedelta(minutes=5))
+    assert (seen.lat, seen.lon) == (31.123, 121.054)
+    later = other.load("telegram", "42", now + dt.timedelta(hours=3))
+    assert later.lat is None and later.lon is None
+    other.save("telegram", "42", later, now + dt.timedelta(hours=3))
     with Session(any_engine) as again:
-        row = again.get(state.ChatUser, 42)
-        assert row is not None and row.lat is None  # deleted, not merely hidden
+        assert again.get(state.ConversationRow, ("telegram", "42")) is None  # deleted, not merely hidden

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from bot.web import accounts
 from services_catalog.answer import Question
 from services_catalog.live import LiveFinder
+from services_catalog.reply_text import short_text
 from tests.web.conftest import PASSWORD, rows_of
 
 
@@ -134,15 +135,18 @@ def test_only_open_hides_closed_places(operator: TestClient) -> None:
 
 
 def test_the_copy_text_is_the_answer_to_read_out(operator: TestClient, bundled_live: LiveFinder) -> None:
-    """The textarea holds the Finder's plain-text reply; the button only appears with JavaScript."""
+    """The textarea holds the short text to read out or send by SMS (one facility, its hours, a
+    phone); the button only appears with JavaScript."""
 
     page = operator.get("/", params={"q": "朱家角 看病", "at": "2025-06-04T09:30"}).text
     text = re.search(r'<textarea id="copy-text" readonly rows="5">(.*?)</textarea>', page, re.S)
     assert text
-    reply = bundled_live.finder.answer(
+    answer = bundled_live.finder.answer(
         Question(text="朱家角 看病", limit=10, at=dt.datetime(2025, 6, 4, 9, 30))
-    ).reply
-    assert html.unescape(text.group(1)) == reply
+    )
+    copied = html.unescape(text.group(1))
+    assert copied == short_text(answer, bundled_live.finder.catalog)
+    assert answer.results[0].facility.name in copied and len(copied) <= 70 and "更多" not in copied
     assert re.search(r'<button type="button" id="copy-button"[^>]*hidden>', page)
 
 

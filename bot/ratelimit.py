@@ -1,14 +1,15 @@
-"""A per-user limit on incoming messages, so one user cannot starve the rest.
+"""A per-user (or per-client) limit on incoming messages, so one cannot starve the rest.
 
-Kept in process memory on purpose: it only has to hold for a minute, and losing it on restart
-costs nothing.
+Used by the Telegram bot (per user id) and the web chat (per session and per address). Kept in
+process memory on purpose: it only has to hold for a minute, and losing it on restart costs
+nothing; with several instances each holds its own count.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from enum import Enum
 
 
@@ -27,10 +28,10 @@ class SlidingWindowLimit:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._hits: dict[int, deque[float]] = {}
-        self._noted: set[int] = set()
+        self._hits: dict[Hashable, deque[float]] = {}
+        self._noted: set[Hashable] = set()
 
-    def check(self, user_id: int) -> Verdict:
+    def check(self, user_id: Hashable) -> Verdict:
         """Count one message from `user_id` and say whether to handle it."""
         now = self.clock()
         if len(self._hits) > 10_000:

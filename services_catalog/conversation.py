@@ -1,0 +1,637 @@
+"""`Conversation.handle(channel, user, event) -> Turn`: a resident's conversation, for every channel.
+
+A channel (Telegram, the web chat, WeChat, the terminal) turns what arrives into one of the
+events below and the `Reply`s of the turn into its own markup; nothing else. The conversation
+owns what is remembered between messages (`services_catalog.memory`, keyed by channel and user):
+the language, where the person is and until when, the question waiting for a location, the last
+answer's places and paging, and a clarifying question's options. It asks `Finder.answer()` with
+that knowledge and builds every reply with the reply model.
+
+Follow-ups refer to the last answer, as people talk:
+
+    "更多", "还有别的吗", "more"          the next places of the last question
+    "第二个呢", "2", "the second one"   the place numbered so in the last answer
+    "那里周六开门吗", "电话多少"          the place just given (the Finder reads these words)
+    "怎么走", "how do I get there"       that place's details, and its position for the map
+    "1", "养老院" after "您要找的是…？"     the option chosen
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from locales import Locales, default_locales, normalise_lang
+from services_catalog import buttons as btn
+from services_catalog import feedback
+from services_catalog.answer import Answer, Known, Lang, Question, Where
+from services_catalog.catalog import Catalog
+from services_catalog.coords import gcj02_to_wgs84
+from services_catalog.memory import LastAnswer, Memory, MemoryStore, purge_expired, utcnow
+from services_catalog.models import KIND_IDS
+from services_catalog.reply import (
+    QUICK_KINDS,
+    Block,
+    Button,
+    Line,
+    Reply,
+    Words,
+    block,
+    build_reply,
+    hotlines_reply,
+    menu_buttons,
+    venue_reply,
+)
+
+log = logging.getLogger(__name__)
+
+# Longer messages are cut before they reach the core: nobody asks for a library in 500 characters.
+MAX_QUESTION_CHARS = 500
+PAGE_SIZE = 3
+# How often a conversation in a process without a housekeeping task deletes expired memory.
+PURGE_EVERY = dt.timedelta(minutes=10)
+
+# "More" of the last answer, as people ask for it (the whole message, punctuation aside).
+_MORE = frozenset(
+    {
+        "更多", "还有吗", "还有呢", "还有别的吗", "还有别的", "还有其他的吗", "还有其它的吗", "别的呢",
+        "其他的呢", "下一页", "下一批", "再来几个", "more", "next", "more please", "any others",
+        "anything else", "others", "show more",
+    }
+)  # fmt: skip
+# A language named alone, as a choice.
+_LANGUAGE_WORDS = {"english": "en", "英文": "en", "英语": "en", "中文": "zh", "chinese": "zh", "汉语": "zh"}
+_PUNCTUATION = re.compile(r"[\s,.!?;:，。！？；：、~～…]+")
+_CN_NUMBERS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+_EN_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
+}  # fmt: skip
+# "第二个(呢)", "第2家"; a whole message "2号", "那二号呢"; "the second (one)", "second one", "number 2".
+_N_ZH = r"([一二两三四五六七八九十]|\d{1,2})"
+_ORDINAL_ZH = re.compile(rf"第\s*{_N_ZH}\s*(?:个|家|处)")
+_ORDINAL_ZH_ALONE = re.compile(rf"\s*(?:那|那么)?\s*第?\s*{_N_ZH}\s*(?:号|个)?\s*(?:呢|吧)?\s*[?？]?\s*")
+_EN_WORDS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th"
+_ORDINAL_EN = re.compile(
+    rf"\bthe\s+({_EN_WORDS})\b(?:\s+one)?|\b({_EN_WORDS})\s+one\b|\b(?:number|no\.)\s*(\d{{1,2}})\b"
+)
+_LONE_NUMBER = re.compile(r"\s*(\d{1,2})\s*")
+# Asking the way to the place just given: its details, and its position for the map.
+_DIRECTIONS = (
+    "怎么走",
+    "怎么去",
+    "咋走",
+    "路线",
+    "导航",
+    "怎么过去",
+    "how do i get",
+    "how to get",
+    "directions",
+)
+
+
+class HasCatalog(Protocol):
+    """The part of `Finder` the conversation reads directly."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    def resolve_place(self, text: str) -> Where | None: ...
+
+
+class Core(Protocol):
+    """What the conversation needs from `services_catalog.live.LiveFinder`."""
+
+    @property
+    def finder(self) -> HasCatalog: ...
+
+    def answer(self, question: Question) -> Answer: ...
+
+
+# ------------------------------------------------------------------------------------ events
+
+
+@dataclass(frozen=True)
+class Said:
+    """The person typed (or spoke, recognised as) `text`."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Located:
+    """The person shared a position; `crs` is how the channel gives it (WeChat: gcj02)."""
+
+    lat: float
+    lon: float
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+
+
+@dataclass(frozen=True)
+class PlaceGiven:
+    """The person named where they are apart from a question (a place box, /where)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The person pressed a button carrying `data` (as sent; it may be stale or forged)."""
+
+    data: str
+
+
+@dataclass(frozen=True)
+class LanguageAsked:
+    """The person asked for a language (`code`), or for the choice (None)."""
+
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    """The person opened the conversation (/start, following the account); `name` if the channel knows it."""
+
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class HelpAsked:
+    """The person asked how to use Doorstep."""
+
+
+@dataclass(frozen=True)
+class HotlinesAsked:
+    """The person asked for the hotlines."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Something Doorstep cannot read arrived (a sticker, a photo, a voice message without text)."""
+
+
+Event = (
+    Said | Located | PlaceGiven | Pressed | LanguageAsked | Started | HelpAsked | HotlinesAsked | Unreadable
+)
+
+
+@dataclass
+class Turn:
+    """What one event brings: the replies to send, in order, and the Finder's answer if one was asked."""
+
+    lang: Lang
+    replies: list[Reply] = field(default_factory=list)
+    answer: Answer | None = None
+
+
+# ------------------------------------------------------------------------------------ the conversation
+
+
+class Conversation:
+    """Every resident channel's conversation over one core, with memory in `memory`."""
+
+    def __init__(
+        self,
+        core: Core,
+        memory: MemoryStore,
+        *,
+        engine: Engine | None = None,
+        locales: Locales | None = None,
+        location_ttl: dt.timedelta = dt.timedelta(hours=2),
+        page_size: int = PAGE_SIZE,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        """`engine` keeps "信息有误" reports (and lets the conversation purge expired memory)."""
+        self.core = core
+        self.memory = memory
+        self.engine = engine
+        self.locales = locales or default_locales()
+        self.location_ttl = location_ttl
+        self.page_size = page_size
+        self.clock = clock
+        self._last_purge: dt.datetime | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue answering right now."""
+        return self.core.finder.catalog
+
+    def language(self, channel: str, user: str, hint: str | None = None) -> Lang:
+        """The language to answer in: the one chosen, else the channel's hint, else Chinese."""
+        return _lang(self.memory.load(channel, user, self.clock()).lang or hint)
+
+    def handle(
+        self,
+        channel: str,
+        user: str,
+        event: Event,
+        *,
+        lang_hint: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> Turn:
+        """The replies to `event` from `user` on `channel`, remembering what matters."""
+        now = self.clock()
+        memory = self.memory.load(channel, user, now)
+        before = replace(memory)
+        turn = _Handling(self, channel, memory, _lang(memory.lang or lang_hint), now, at).run(event)
+        if memory != before:
+            self.memory.save(channel, user, memory, now)
+        self._purge_if_due(now)
+        return turn
+
+    def shown(self, channel: str, user: str, count: int) -> None:
+        """A channel that had to cut its reply showed only the first `count` places: page on from there."""
+        now = self.clock()
+        memory = self.memory.load(channel, user, now)
+        last = memory.last
+        if last is None or count >= len(last.ids):
+            return
+        memory.answered(replace(last, ids=last.ids[:count]), now)
+        self.memory.save(channel, user, memory, now)
+
+    def notice(self, lang: Lang, key: str) -> Reply:
+        """One of the conversation's sentences (`conversation.<key>`) as a reply."""
+        return Reply(lang, (block(self.locales.t(lang, f"conversation.{key}")),))
+
+    def greeting(self, lang: Lang, name: str = "") -> Reply:
+        """The greeting, without touching the store (a page shows it before anyone wrote)."""
+        return _Handling(self, "", Memory(), lang, self.clock(), None).greeting(name)
+
+    def _purge_if_due(self, now: dt.datetime) -> None:
+        if self.engine is None:
+            return
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        try:
+            with Session(self.engine) as session:
+                purge_expired(session=session, location_ttl=self.location_ttl, now=now)
+        except Exception as err:  # the resident's answer matters more than the purge; it runs again
+            log.warning("could not delete expired conversation memory: %s", type(err).__name__)
+
+
+def _lang(code: str | None) -> Lang:
+    return "en" if normalise_lang(code) == "en" else "zh"
+
+
+class _Handling:
+    """One event being handled: the memory it changes and the replies it makes."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        channel: str,
+        memory: Memory,
+        lang: Lang,
+        now: dt.datetime,
+        at: dt.datetime | None,
+    ) -> None:
+        self.c = conversation
+        self.channel = channel
+        self.memory = memory
+        self.lang: Lang = lang
+        self.now = now
+        self.at = at
+        self.turn = Turn(lang)
+
+    # Words
+
+    @property
+    def words(self) -> Words:
+        return Words(self.lang, self.c.catalog, self.c.locales)
+
+    def t(self, key: str, /, **values: object) -> str:
+        """The sentence `conversation.<key>`."""
+        return self.c.locales.t(self.lang, f"conversation.{key}", **values)
+
+    def say(self, *lines: Line | str | None, brief: bool = False, menu: bool = False) -> Reply:
+        words = self.words
+        return Reply(self.lang, (block(*lines),), brief=brief, menu=menu_buttons(words) if menu else ())
+
+    def send(self, reply: Reply) -> Turn:
+        self.turn.replies.append(reply)
+        self.turn.lang = self.lang
+        return self.turn
+
+    # Events
+
+    def run(self, event: Event) -> Turn:
+        match event:
+            case Said(text):
+                return self.said(text)
+            case Located(lat, lon, crs):
+                return self.located(lat, lon, crs)
+            case PlaceGiven(text):
+                return self.place_given(text)
+            case Pressed(data):
+                return self.pressed(data)
+            case LanguageAsked(code):
+                return self.language_asked(code)
+            case Started(name):
+                return self.send(self.greeting(name))
+            case HelpAsked():
+                return self.send(self.help())
+            case HotlinesAsked():
+                return self.send(hotlines_reply(self.lang, self.c.catalog, self.c.locales))
+            case Unreadable():
+                return self.send(self.say(self.t("media_hint")))
+        raise AssertionError(event)
+
+    def greeting(self, name: str) -> Reply:
+        name = " ".join(name.split())[:64]
+        hello = self.t("start.greeting", name=name) if name else self.t("start.greeting_anonymous")
+        lines = [Line(hello, "title"), Line(self.t("start.what")), Line(self.t("start.next"))]
+        return Reply(self.lang, (Block(tuple(lines)),), menu=menu_buttons(self.words))
+
+    def help(self) -> Reply:
+        hours = max(1, round(self.c.location_ttl.total_seconds() / 3600))
+        commands = f"conversation.help.commands.{self.channel}"
+        blocks = [
+            block(Line(self.t("help.title"), "title")),
+            block(self.t("help.ask"), *(Line(x, "item") for x in self.t("help.examples").split("\n"))),
+            block(self.t("help.location"), self.t("help.privacy", hours=hours)),
+        ]
+        if self.c.locales.has("zh", commands):
+            blocks.append(block(self.c.locales.t(self.lang, commands)))
+        blocks.append(block(self.t("help.fallback")))
+        return Reply(self.lang, tuple(blocks), menu=menu_buttons(self.words))
+
+    def language_asked(self, code: str | None) -> Turn:
+        chosen = (code or "").strip().lower()
+        if chosen in ("zh", "en"):
+            self.memory.lang = chosen
+            self.lang = _lang(chosen)
+            return self.send(self.say(self.t("lang.set"), menu=True))
+        lines = [self.t("lang.prompt")]
+        if chosen:
+            lines.insert(0, self.t("lang.unsupported", code=chosen[:16]))
+        choices = tuple(
+            Button(self.t(f"lang.{lang}"), data)
+            for lang in ("zh", "en")
+            if (data := btn.encode(btn.ChooseLanguage(lang)))
+        )
+        typed = block(self.t("lang.type"), audience="text")  # where there are no buttons
+        return self.send(Reply(self.lang, (block(*lines), typed), buttons=(choices,)))
+
+    def located(self, lat: float, lon: float, crs: str) -> Turn:
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+            return self.send(self.say(self.t("location_invalid")))
+        if crs == "gcj02":
+            lat, lon = gcj02_to_wgs84(lat, lon)
+        self.memory.locate(lat, lon, self.now)
+        pending = self.memory.take_pending()
+        if pending is not None:
+            return self.ask(pending.text, kind=pending.kind)
+        hours = max(1, round(self.c.location_ttl.total_seconds() / 3600))
+        return self.send(self.say(self.t("location_saved", hours=hours), menu=True))
+
+    def in_town(self, town: str) -> Turn:
+        self.memory.settle_in(town, self.now, replaces_location=True)
+        pending = self.memory.take_pending()
+        if pending is not None:
+            return self.ask(pending.text, kind=pending.kind)
+        return self.send(self.say(self.t("town_saved", town=self.words.town(town)), menu=True))
+
+    def place_given(self, text: str) -> Turn:
+        text = " ".join(text.split())[:200]
+        try:
+            where = self.c.core.finder.resolve_place(text) if text else None
+        except (ValueError, ArithmeticError):
+            where = None
+        if where is None or where.lat is None or where.lon is None:
+            return self.send(self.say(self.t("place_unknown")))
+        if where.source == "coordinates":
+            return self.located(where.lat, where.lon, "wgs84")
+        if where.source == "town" and where.town:
+            return self.in_town(where.town)
+        self.memory.locate(where.lat, where.lon, self.now)
+        if where.town:
+            self.memory.settle_in(where.town, self.now, replaces_location=False)
+        pending = self.memory.take_pending()
+        if pending is not None:
+            return self.ask(pending.text, kind=pending.kind)
+        return self.send(self.say(self.t("place_saved", place=where.label or text), menu=True))
+
+    def pressed(self, data: str) -> Turn:
+        catalog = self.c.catalog
+        last = self.memory.last
+        match btn.parse(data):
+            case btn.ShowVenue(facility_id) if facility_id in catalog.facilities:
+                return self.send(
+                    venue_reply(catalog.facilities[facility_id], self.lang, catalog, self.c.locales)
+                )
+            case btn.MoreResults(offset, kind) if last is not None or kind is not None:
+                return self.ask(last.text if last else "", kind=kind, offset=offset, more=True)
+            case btn.ReportWrong(facility_id) if facility_id in catalog.facilities:
+                self.report(facility_id, last.text if last else "")
+                return self.send(self.say(self.t("reported"), brief=True))
+            case btn.Choose(option) if option in catalog.services:
+                self.memory.offer((), self.now)
+                service = catalog.services[option]
+                return self.ask(service.name_en if self.lang == "en" else service.name)
+            case btn.Choose(option) if option in KIND_IDS:
+                self.memory.offer((), self.now)
+                return self.ask(last.text if last else self.words.kind(option), kind=option)
+            case btn.ChooseLanguage(lang):
+                return self.language_asked(lang)
+            case btn.ChooseTown(town) if town in catalog.towns:
+                return self.in_town(town)
+            case btn.QuickKind(kind) if kind in KIND_IDS:
+                return self.ask(self.words.kind(kind), kind=kind)
+        return self.send(self.say(self.t("stale"), brief=True))
+
+    def report(self, facility_id: str, text: str) -> None:
+        if self.c.engine is None:
+            return
+        with Session(self.c.engine) as session:
+            feedback.add_report(session=session, facility_id=facility_id, text=text)
+
+    def said(self, text: str) -> Turn:
+        text = " ".join(text.split())[:MAX_QUESTION_CHARS]
+        if not text:
+            return self.send(self.help())
+        catalog = self.c.catalog
+        town = _town_named(text, catalog)
+        if town is not None:
+            return self.in_town(town)
+        quick = self._quick_kind(text)
+        if quick is not None:
+            return self.ask(text, kind=quick)
+        bare = _PUNCTUATION.sub(" ", text.lower()).strip()
+        if bare in _LANGUAGE_WORDS:  # "English" typed where there is no language button (WeChat)
+            return self.language_asked(_LANGUAGE_WORDS[bare])
+        last = self.memory.last
+        if bare in _MORE:
+            return self.more()
+        if self.memory.choices:
+            chosen = self._choice(text)
+            if chosen is not None:
+                return self.pressed(btn.encode(btn.Choose(chosen)) or "")
+        if last is not None and last.ids:
+            number, rest = _ordinal(text)
+            if number is not None:
+                facility_id = _numbered(last, number)
+                if facility_id is None:
+                    return self.send(self.say(self.t("no_such_number", count=len(last.ids))))
+                return self.ask(rest or text, about=facility_id)
+        return self.ask(text)
+
+    def more(self) -> Turn:
+        last = self.memory.last
+        if last is None:
+            return self.send(self.say(self.t("nothing_before")))
+        shown = last.offset + len(last.ids)
+        if not last.ids or shown >= last.total:
+            return self.send(self.say(self.t("no_more")))
+        return self.ask(last.text, kind=last.kind, offset=shown, more=True)
+
+    def _quick_kind(self, text: str) -> str | None:
+        for kind in QUICK_KINDS:
+            key = f"conversation.quick.{kind}"
+            if any(text == self.c.locales.t(lang, key) for lang in ("zh", "en")):
+                return kind
+        return None
+
+    def _choice(self, text: str) -> str | None:
+        """The option of the open clarifying question that `text` names ("1", "第二个", its name)."""
+        choices = self.memory.choices
+        number, rest = _ordinal(text)
+        if number is not None and not rest and 1 <= number <= len(choices):
+            return choices[number - 1]
+        wanted = _PUNCTUATION.sub("", text.lower())
+        for option in choices:
+            if wanted in (_PUNCTUATION.sub("", self.words.option(option).lower()), option):
+                return option
+        return None
+
+    # Asking the core
+
+    def ask(
+        self,
+        text: str,
+        *,
+        kind: str | None = None,
+        offset: int = 0,
+        about: str | None = None,
+        more: bool = False,
+    ) -> Turn:
+        """Ask the core with what is remembered, keep what matters of the answer, and reply."""
+        catalog = self.c.catalog
+        memory = self.memory
+        last = memory.last
+        focus = about or (last.focus or (last.ids[0] if last.ids else None) if last else None)
+        last_kind = last.kind if last else None
+        if about is not None and about in catalog.facilities:
+            last_kind = catalog.facilities[about].kind
+        question = Question(
+            text=text,
+            lang=self.lang,
+            at=self.at,
+            kind=kind,
+            offset=offset,
+            limit=self.c.page_size,
+            about=about,
+            known=Known(
+                town=memory.town,
+                lat=memory.lat,
+                lon=memory.lon,
+                last_kind=last_kind,
+                last_service=last.service if last else None,
+                last_facility_id=focus,
+            ),
+        )
+        answer = self.c.core.answer(question)
+        self.turn.answer = answer
+        if more and not answer.results:  # an old "更多" pressed again, past the last place
+            return self.send(self.say(self.t("no_more")))
+        ids = tuple(r.facility.id for r in answer.results)
+        if answer.needs_location:
+            memory.wait_for_location(text, kind or answer.kind, self.now)
+        elif answer.follow_up and last is not None:
+            # About one of the places given: "第二个呢" still means the same list, and the next
+            # "怎么走" means this place.
+            memory.answered(replace(last, focus=ids[0] if ids else last.focus), self.now)
+        elif answer.intent in ("find_facility", "service_info", "plan_indicator") or more:
+            memory.answered(
+                LastAnswer(text, answer.kind, answer.service, ids, answer.offset, answer.total_results),
+                self.now,
+            )
+        if answer.town and answer.town != memory.town and answer.where.source != "coordinates":
+            memory.settle_in(answer.town, self.now, replaces_location=False)
+        memory.offer(tuple(answer.clarify), self.now)
+        if answer.follow_up and last is not None and ids and ids[0] in last.ids:
+            answer.offset = last.offset + last.ids.index(ids[0])  # numbered as it was shown
+        reply = build_reply(answer, catalog, self.c.locales)
+        self.send(reply)
+        if answer.follow_up and ids and _asks_the_way(text):
+            self.send(venue_reply(catalog.facilities[ids[0]], self.lang, catalog, self.c.locales))
+        return self.turn
+
+
+def _town_named(text: str, catalog: Catalog) -> str | None:
+    """The official town when the whole message is a town's name (a tapped town button)."""
+    wanted = text.strip().casefold()
+    for town in catalog.towns.values():
+        if wanted in (town.name.casefold(), town.name_en.casefold(), *(a.casefold() for a in town.aliases)):
+            return town.name
+    return None
+
+
+def _ordinal(text: str) -> tuple[int | None, str]:
+    """The number a message refers to ("第二个呢" → 2) and the rest of the message ("周六开吗")."""
+    lowered = text.lower().strip()
+    alone = _ORDINAL_ZH_ALONE.fullmatch(lowered) or _LONE_NUMBER.fullmatch(lowered)
+    if alone is not None:
+        return _number(alone.group(1)), ""
+    for pattern in (_ORDINAL_ZH, _ORDINAL_EN):
+        m = pattern.search(lowered)
+        if m is None:
+            continue
+        word = next(g for g in m.groups() if g)
+        rest = (lowered[: m.start()] + " " + lowered[m.end() :]).strip()
+        rest = _FILLER.sub("", rest).strip()
+        return _number(word), rest
+    return None, ""
+
+
+_FILLER = re.compile(r"^(?:那么|那|and|what about|how about)\s*|\s*(?:呢|吧|啊|[?？])+$")
+
+
+def _number(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    return _EN_ORDINALS.get(word) or _CN_NUMBERS.get(word)
+
+
+def _numbered(last: LastAnswer, number: int) -> str | None:
+    """The facility shown as `number` in the last answer (as numbered on screen, or on the page)."""
+    if last.offset < number <= last.offset + len(last.ids):
+        return last.ids[number - last.offset - 1]
+    if 1 <= number <= len(last.ids):
+        return last.ids[number - 1]
+    return None
+
+
+def _asks_the_way(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in _DIRECTIONS)
