@@ -158,7 +158,10 @@ def host_of(url: str) -> str:
 
 
 def allowed(url: str, domains: Iterable[str]) -> bool:
-    """Whether `url`'s host, as a browser reads it, is a listed domain or a subdomain of one."""
+    """Whether `url` may be a link: a bare domain on the allowlist, or an address with a scheme
+    that is http(s), without a user name, whose host (as a browser reads it) is on the allowlist."""
+    if "://" in url or ":" in url.split("/", 1)[0]:
+        return url_allowed(url, domains)
     return domain_allowed(host_of(url), domains)
 
 
