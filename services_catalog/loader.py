@@ -4,8 +4,14 @@
 problem found (never half a catalogue). `check_catalog(folder)` does the same work and returns the
 problems instead, for `doorstep catalog validate`.
 
-Every problem points at a line: the YAML is parsed with PyYAML's composer, whose nodes keep their
-position, and pydantic's error locations are mapped back onto those nodes.
+Every problem of a catalogue is found in one run: a record with a misspelt field or a missing
+`source` is still checked, as far as its other fields go, for duplicate ids, unknown kinds and
+towns, bad hours, positions and text. Every problem points at a line: each file is read by
+`yamlfile` (libyaml's events, without keeping lines), and the lines of a file with a problem are
+worked out when its first problem is reported; pydantic's error locations are mapped onto them.
+
+At 100,000 facilities (`make bench`) the files are parsed by forked worker processes, positions
+are converted to WGS-84 before any record is made, and each distinct text is checked once.
 """
 
 from __future__ import annotations
