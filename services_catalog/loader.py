@@ -32,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -143,7 +143,6 @@ _POINT_FIELDS = {"towns": "centre", "committees": "centre"} | dict.fromkeys(
 _NAME_FIELDS = frozenset({"name", "name_en", "aliases"})
 
 Path_ = tuple[str | int, ...]
-T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------------------------
