@@ -29,6 +29,7 @@ import typing
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -870,11 +871,17 @@ def _parse_all(
         for _, _, text in files:
             yield _read_positions(yamlfile.parse_text(text or ""))
         return
-    workers = _workers()
     # fork: the workers start at once with everything imported (this process has one thread).
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_parse_path, [str(path) for _, path, _ in files])
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=_workers(), mp_context=context) as pool:
+            for result in pool.map(_parse_path, [str(path) for _, path, _ in files]):
+                yield result
+                done += 1
+    except (BrokenProcessPool, OSError):  # a worker killed (out of memory?): carry on here
+        for _, path, _ in files[done:]:
+            yield _parse_path(str(path))
 
 
 def _raise(error: OSError) -> None:

@@ -82,8 +82,12 @@ def parse_text(text: str) -> Parsed:
 
 def parse_path(path: str) -> Parsed:
     """Read and parse one UTF-8 file (in a worker process: the caller checked the encoding)."""
-    with open(path, encoding="utf-8-sig") as file:
-        return parse_text(file.read())
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            text = file.read()
+    except (OSError, UnicodeDecodeError) as exc:  # changed or gone since the caller read it
+        return YamlSyntaxError(1, f"the file cannot be read now ({exc})")
+    return parse_text(text)
 
 
 def _events(text: str) -> Iterator[Any]:

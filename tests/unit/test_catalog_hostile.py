@@ -292,3 +292,37 @@ def test_worker_processes_report_what_one_process_reports(mini_catalog: Path) ->
     assert any("odd.yaml:" in p and "YAML syntax error" in p for p in problems)
     assert any(p.startswith(f"{CLINICS}:20: yaml:") for p in problems)  # the bad byte, at its line
     assert any(p.startswith("dup.yaml:2: hotlines: duplicate key") for p in problems)
+
+
+KILLED_WORKER = """
+import json, os, sys
+from pathlib import Path
+from services_catalog import loader
+loader.PARALLEL_BYTES = 0
+parent, real = os.getpid(), loader._parse_path
+def dies_in_a_worker(path):
+    if os.getpid() != parent:
+        os._exit(9)  # as the kernel's out-of-memory killer would end it
+    return real(path)
+loader._parse_path = dies_in_a_worker
+catalog, problems = loader.check_catalog(Path(sys.argv[1]))
+print(json.dumps({"loaded": catalog is not None, "facilities": len(catalog.facilities) if catalog else 0}))
+"""
+
+
+def test_a_worker_that_dies_leaves_the_parsing_to_this_process() -> None:
+    """A killed worker never turns validate or a reload into a traceback: the files are parsed here."""
+    import subprocess
+    import sys
+
+    from tests.unit.conftest import VALID_CATALOG
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_WORKER, str(VALID_CATALOG)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == {"loaded": True, "facilities": 3}
