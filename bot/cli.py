@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 from services_catalog.errors import CatalogError, StoreError
+from services_catalog.models import KIND_IDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,12 +48,36 @@ def build_parser() -> argparse.ArgumentParser:
     csub = catalog.add_subparsers(dest="catalog_command", required=True)
     validate = csub.add_parser("validate", help="check the YAML catalogue")
     validate.add_argument("folder", nargs="?", type=Path)
-    export = csub.add_parser("export", help="the loaded catalogue as JSON")
-    export.add_argument("--format", choices=("json",), default="json")
+    export = csub.add_parser("export", help="the loaded catalogue as JSON, or as HSDS 3.0 JSON files")
+    export.add_argument("--format", choices=("json", "hsds"), default="json")
+    export.add_argument("--out", type=Path, help="the folder for the HSDS files (with --format hsds)")
     csub.add_parser("schema", help="the JSON Schema of the catalogue files, for editors")
     csub.add_parser("stats", help="what the catalogue holds and how much of it is verified")
+    check = csub.add_parser(
+        "check",
+        help="validate an edited catalogue, then list the labelled questions whose answers it changes",
+    )
+    check.add_argument(
+        "folder", nargs="?", type=Path, help="the edited catalogue (default: DOORSTEP_CATALOG)"
+    )
+    check.add_argument(
+        "--against", type=Path, help="the catalogue to compare with (default: the bundled one)"
+    )
+    check.add_argument(
+        "--sets", type=Path, help="folder of labelled *.jsonl sets (default: the project's eval/)"
+    )
     reload = csub.add_parser("reload", help="validate and import the catalogue into the store")
     reload.add_argument("folder", nargs="?", type=Path)
+    imports = csub.add_parser(
+        "import", help="rows of a CSV or XLSX file into the catalogue (a dry run first)"
+    )
+    imports.add_argument(
+        "file", type=Path, help="a .csv or .xlsx file with a header row (名称, 地址, 电话, ...)"
+    )
+    imports.add_argument("--kind", choices=KIND_IDS, help="the kind of new places when the file has no 类别")
+    imports.add_argument("--apply", action="store_true", help="write the changes (default: only show them)")
+    coverage = csub.add_parser("coverage", help="the 15-minute-walk coverage by town and kind (estimates)")
+    coverage.add_argument("--csv", action="store_true", help="one CSV row per town and kind")
 
     web = sub.add_parser("web", help="the operator console")
     web.add_argument("--host", default="127.0.0.1")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.settings import Settings
+from bot.settings import BUNDLED_CATALOG, Settings
 from services_catalog.answer import Question
 from services_catalog.contract import AnswerJSON
 from services_catalog.errors import CatalogValidationError
@@ -106,6 +106,12 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
             found, problems = check_catalog(folder)
             for p in problems:
                 stdout.write(f"{p}\n")
+            if args.catalog_command == "reload":  # kept, so the console's status page shows it too
+                from services_catalog import audit
+
+                audit.record_reload_in(
+                    _engine(settings), via="command line", source=str(folder), problems=problems
+                )
             if found is None:
                 errors = sum(p.severity == "error" for p in problems)
                 print(f"{folder}: {errors} error(s); the catalogue was not loaded.", file=sys.stderr)
@@ -121,6 +127,15 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
                 summary += f"; imported into the store as version {version}"
             stdout.write(summary + "\n")
             return 0
+        case "export" if args.format == "hsds":
+            from services_catalog.hsds import write_hsds
+
+            if args.out is None:
+                print("doorstep catalog export --format hsds: give --out DIR for the files.", file=sys.stderr)
+                return 2
+            for path in write_hsds(load_catalog(settings.doorstep_catalog), args.out):
+                stdout.write(f"{path}\n")
+            return 0
         case "export":
             stdout.write(
                 json.dumps(export_catalog(load_catalog(settings.doorstep_catalog)), ensure_ascii=False) + "\n"
@@ -132,7 +147,107 @@ def catalog(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int
         case "stats":
             stdout.write(catalog_stats(load_catalog(settings.doorstep_catalog)) + "\n")
             return 0
+        case "import":
+            return import_file(settings, args, stdout)
+        case "coverage":
+            from services_catalog.coverage import coverage, coverage_csv, coverage_table
+
+            report = coverage(load_catalog(settings.doorstep_catalog))
+            stdout.write(coverage_csv(report) if args.csv else coverage_table(report) + "\n")
+            return 0
+        case "check":
+            return _catalog_check(settings, args, stdout)
     raise AssertionError(args.catalog_command)
+
+
+def import_file(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """`catalog import FILE`: a dry run, or with --apply the rows written into the YAML."""
+    import getpass
+
+    from services_catalog import audit, store
+    from services_catalog.editing import EditRefused, edit_lock
+    from services_catalog.importing import ImportFileError, apply_plan, plan_import, plan_text
+    from services_catalog.loader import load_catalog
+
+    folder = settings.doorstep_catalog.resolve()
+    try:
+        with edit_lock(folder):
+            plan = plan_import(load_catalog(folder), args.file, default_kind=args.kind)
+            writes = args.apply and (plan.count("changed") or plan.count("added"))
+            saved = apply_plan(plan, folder) if writes else None
+    except ImportFileError as err:
+        print(f"doorstep catalog import: {err}", file=sys.stderr)
+        return 2
+    except EditRefused as refused:
+        stdout.write(plan_text(plan, applied=False) + "\n")
+        print(
+            "doorstep catalog import: the catalogue would have these errors; nothing was written:",
+            file=sys.stderr,
+        )
+        for problem in refused.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    stdout.write(plan_text(plan, applied=bool(saved)) + "\n")
+    if saved is not None:  # kept in the store's history; running consoles and bots reload it
+        engine = _engine(settings)
+        lines = {row.facility_id: row.line for row in plan.rows}
+        from sqlmodel import Session
+
+        with Session(engine) as session:
+            for change in saved.changes:
+                note = f"import {args.file.name} line {lines.get(change.facility_id)}"
+                audit.record_changes(
+                    session=session, changes=[change], who=getpass.getuser(), via="import", note=note
+                )
+        store.import_catalog(saved.catalog, engine=engine)
+    return 0
+
+
+# The labelled sets beside the project (an editable install or a checkout).
+PROJECT_EVAL = Path(__file__).resolve().parents[1] / "eval"
+
+
+def _catalog_check(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """Validate an edited catalogue, answer every labelled question with it and with the one it
+    replaces, and list what changed; exit 1 when it is invalid or a set falls below its threshold."""
+    from services_catalog.finder import Finder
+    from services_catalog.labelled import Threshold, below, changes, read_cases, score, thresholds
+    from services_catalog.loader import check_catalog, load_catalog
+
+    folder = args.folder or settings.doorstep_catalog
+    edited, problems = check_catalog(folder)
+    for p in problems:
+        stdout.write(f"{p}\n")
+    if edited is None:
+        print(f"{folder}: not valid; nothing was answered.", file=sys.stderr)
+        return 1
+    sets_folder = args.sets or PROJECT_EVAL
+    sets = sorted(sets_folder.glob("*.jsonl"))
+    if not sets:
+        print(f"{sets_folder}: no labelled sets (*.jsonl) to check against", file=sys.stderr)
+        return 2
+    before = Finder(load_catalog(args.against or BUNDLED_CATALOG))
+    after = Finder(edited)
+    limits = thresholds(sets_folder)
+    failing = changed = 0
+    for path in sets:
+        cases = read_cases(path)
+        old, new = score(before, cases), score(after, cases)
+        short = below(new, limits.get(path.name, Threshold()))
+        failing += bool(short)
+        stdout.write(
+            f"{path.name}: {old.score:.3f} → {new.score:.3f}"
+            + (f"  BELOW: {'; '.join(short)}" if short else "")
+            + "\n"
+        )
+        for change in changes(old, new):
+            changed += 1
+            stdout.write(f"  {change.describe()}\n")
+    verdict = (
+        "every set at or above its threshold" if not failing else f"{failing} set(s) below their threshold"
+    )
+    stdout.write(f"{changed} answer(s) changed; {verdict}.\n")
+    return 1 if failing else 0
 
 
 # The range `--at` may take: China's holiday calendar and the hours rules know nothing outside it,

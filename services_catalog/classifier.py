@@ -83,6 +83,12 @@ class Guess:
     probabilities: dict[str, float]
     danger: float = 0.0  # the probability that someone is in danger now (its own head)
 
+    @property
+    def lead(self) -> float:
+        """How many times likelier the best label is than the second best."""
+        ranked = sorted(self.probabilities.values(), reverse=True)
+        return ranked[0] / ranked[1] if len(ranked) > 1 and ranked[1] > 0 else float("inf")
+
     def p_of(self, prefix: str) -> float:
         """The total probability of the labels starting with `prefix` ("emergency:")."""
         return sum(v for k, v in self.probabilities.items() if k.startswith(prefix))

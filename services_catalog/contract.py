@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from services_catalog.answer import Answer, Result
+    from services_catalog.models import Facility
 
 IntentName = Literal["find_facility", "service_info", "plan_indicator", "emergency", "help", "out_of_scope"]
 
@@ -106,6 +107,45 @@ class AnswerJSON(_Shape):
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON data, keys in the contract's order."""
         return self.model_dump(mode="json")
+
+
+class FacilityJSON(_Shape):
+    """A facility record in the shape of `catalog export --format json`, with its edit version."""
+
+    id: str
+    name: str
+    kind: str
+    town: str
+    lat: float = Field(description="WGS-84")
+    lon: float = Field(description="WGS-84")
+    address: str | None
+    phone: str | None
+    opening_hours: str | None
+    source: str
+    verified: str | None
+    approximate: bool
+    hours_status: str
+    version: str = Field(description="changes with every change; send it as If-Match to refuse stale edits")
+
+    @classmethod
+    def of(cls, facility: Facility, version: str) -> FacilityJSON:
+        """The record as loaded (position in WGS-84) and its current version."""
+        return cls(
+            id=facility.id,
+            name=facility.name,
+            kind=facility.kind,
+            town=facility.town,
+            lat=round(facility.point.lat, 7),
+            lon=round(facility.point.lon, 7),
+            address=facility.address,
+            phone=facility.phone,
+            opening_hours=facility.opening_hours,
+            source=facility.source,
+            verified=_iso(facility.verified),
+            approximate=facility.point.precision == "approximate",
+            hours_status=facility.hours_status.value,
+            version=version,
+        )
 
 
 def _iso(moment: dt.date | None) -> str | None:

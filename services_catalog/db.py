@@ -78,6 +78,6 @@ def _sqlite_transactions(engine: Engine) -> None:
 def create_tables(engine: Engine) -> None:
     """Create every table of every imported SQLModel model that does not exist yet."""
     # Importing the modules registers their tables on SQLModel.metadata.
-    from services_catalog import feedback, store  # noqa: F401
+    from services_catalog import audit, demand, feedback, store  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

@@ -71,6 +71,11 @@ class Finder:
         self._index = {
             kind: GridIndex((f.id, f.point.lat, f.point.lon) for f in facs) for kind, facs in by_kind.items()
         }
+        self._specialists = {
+            kind: {f.id for f in facs if f.specialties}
+            for kind, facs in by_kind.items()
+            if any(f.specialties for f in facs)
+        }
         self.safety = SafetyCheck(catalog.vocabulary, self.understanding.pinyin)
         self.rules = IntentRules(catalog)
         store = models if models is not None else ModelStore(default_model_cache())
@@ -95,6 +100,8 @@ class Finder:
         named = [self.catalog.facilities[f] for f in reading.ids("facility")]
         if answer.town is None and named and answer.where.source != "coordinates":
             answer.town = named[0].town  # "赵巷镇社区事务受理服务中心" names its town too
+        if answer.where.source == "none" and answer.town in self.catalog.towns:
+            answer.where = self._town_where(answer.town)  # the rest in order from that town
 
         danger = self.safety.read(folded)
         guess = self._classifier.guess(folded) if self._classifier is not None else None
@@ -257,9 +264,35 @@ class Finder:
         else:
             ordered = self._ordered(kind, a.where, a.town, named, wanted)
             a.total_results = len(self._by_kind.get(kind, []))
+        ordered = self._general_first(ordered, r.text, kind, a.where, a.town, named, wanted)
         a.results = [self.result(f, a.moment, a.where) for f in ordered[a.offset : wanted]]
         if a.follow_up:
             a.total_results = a.offset + len(a.results)
+
+    def _general_first(
+        self,
+        ordered: list[Facility],
+        text: str,
+        kind: str,
+        where: Where,
+        town: str | None,
+        named: list[str],
+        wanted: int,
+    ) -> list[Facility]:
+        """A specialist place (妇产科医院) after the general ones of its kind, unless the question
+        names its specialty ("产检") or the place itself."""
+        specialists = self._specialists.get(kind)
+        if not specialists:
+            return ordered
+        wanted_more = wanted + len(specialists)
+        if len(ordered) < wanted_more and where.lat is not None:
+            ordered = self._ordered(kind, where, town, named, wanted_more)
+
+        def later(f: Facility) -> bool:
+            return (f.id in specialists and f.id not in named
+                    and not any(w.lower() in text for w in f.specialties))  # fmt: skip
+
+        return sorted(ordered, key=later)  # stable: nearest first within each group
 
     def _ordered(
         self, kind: str, where: Where, town: str | None, named: list[str], wanted: int

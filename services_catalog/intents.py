@@ -110,6 +110,7 @@ class IntentRules:
     COMPLAINT_ALONE = 0.6
     COMPLAINT_WITH_WORD = 0.35
     TOPIC_ALONE = 0.55
+    TOPIC_CLEAR = (0.35, 4.0)  # or this likely, and this many times likelier than the next
     LONG_MESSAGE = 60  # characters: a story, where a word in passing must not decide
 
     def __init__(self, catalog: Catalog) -> None:
@@ -122,11 +123,16 @@ class IntentRules:
         self._indicator_bigrams = {
             ind.id: _bigrams(" ".join([ind.name, *ind.aliases])) for ind in catalog.indicators.values()
         }
+        self._pair_rows: dict[str, int] = defaultdict(int)  # how many rows share each character pair
+        for pairs in self._indicator_bigrams.values():
+            for pair in pairs:
+                self._pair_rows[pair] += 1
         self._indicator_words = {
             ind.id: {stem_en(w) for w in re.findall(r"[a-z]+", ind.name_en.lower())} - _EN_FILLER
             for ind in catalog.indicators.values()
         }
         self._kinds = {f.kind for f in catalog.facilities.values()}
+        self._asks_cost = tuple(w.lower() for w in [*vocab.asks_cost.zh, *vocab.asks_cost.en])
         self._asks_figure = tuple(w.lower() for w in [*vocab.asks_figure.zh, *vocab.asks_figure.en])
         self._complaint_words = tuple(w.lower() for w in [*vocab.complaint.zh, *vocab.complaint.en])
         self.rules: tuple[tuple[str, Rule], ...] = (
@@ -134,6 +140,7 @@ class IntentRules:
             ("complaint", self.complaint),
             ("plan row", self.plan_indicator),
             ("plan", self.plan_in_general),
+            ("need told at length", self.need_told_at_length),
             ("place asked", self.place_asked),
             ("service asked", self.service_asked),
             ("kind named", self.kind_named),
@@ -178,8 +185,10 @@ class IntentRules:
         return Decision("out_of_scope", because, complaint=True)
 
     def plan_indicator(self, ev: Evidence) -> Decision | None:
-        """A figure of the plan: a row named, or asked about in the row's words."""
+        """A figure of the plan: a row named, or asked about in the row's words (never a price)."""
         r = ev.reading
+        if any(w in r.text for w in self._asks_cost) and not r.has("plan"):
+            return None
         indicators = dict(ev.indicators)
         ind_w = max(indicators.values(), default=0.0)
         row = _ROW.search(r.text) if r.has("plan") else None
@@ -204,7 +213,7 @@ class IntentRules:
         if (
             ind_w > 0
             and (r.has("plan") or ind_w >= max(ev.kind_w, ev.service_w))
-            and not (ev.how_to and ev.service_w > 0)
+            and not (ev.how_to and (ev.service_w > 0 or ev.kind_w > 0))  # "床位一个月多少钱": a fee
         ):
             best = max(indicators, key=lambda i: indicators[i])
             return Decision("plan_indicator", f"plan: {best} ({reason})", indicator=best)
@@ -220,11 +229,30 @@ class IntentRules:
             return Decision("plan_indicator", f"plan in general ({', '.join(sorted(plan_terms))})")
         return None
 
+    def need_told_at_length(self, ev: Evidence) -> Decision | None:
+        """A long message is read as a whole: words said in passing ("退休工资还可以") must not
+        decide; the classifier, which learnt from long stories, does when it is clear."""
+        g = ev.guess
+        if g is None or len(ev.reading.text) < self.LONG_MESSAGE or ev.question.kind is not None:
+            return None
+        if not self._clear(g):
+            return None
+        kind, _, topic = g.label.partition(":")
+        because = f"read as a whole: {g.label} {g.p:.2f}"
+        if kind == "find_facility" and topic in self._kinds:
+            return Decision("find_facility", because, kind=topic)
+        if kind == "service_info" and topic in self.catalog.services:
+            return Decision("service_info", because, service=topic)
+        return None
+
+    def _clear(self, g: Guess) -> bool:
+        return g.p >= self.TOPIC_ALONE or (g.p >= self.TOPIC_CLEAR[0] and g.lead >= self.TOPIC_CLEAR[1])
+
     def place_asked(self, ev: Evidence) -> Decision | None:
         """A kind of place named by its place name (办事大厅, 法律服务站) with where or near: the
         place, even when a service is named too ("要办敬老卡，附近的办事大厅在哪")."""
         r = ev.reading
-        if not (r.has("where") or r.has("near_me")) or ev.question.kind is not None:
+        if not (r.has("where") or r.has("near_me")) or ev.question.kind is not None or r.has("off_topic"):
             return None
         named = {
             m.id
@@ -256,7 +284,7 @@ class IntentRules:
         q = ev.question
         if ev.kind_w == 0:
             return None
-        if ev.reading.has("off_topic") and ev.kind_w <= 1.0 and q.kind is None:
+        if ev.reading.has("off_topic") and ev.kind_w <= 2.0 and q.kind is None:
             return Decision("out_of_scope", "one weak word against an off-topic request")
         kinds = ev.kinds
         best = ev.best_kind()
@@ -301,7 +329,7 @@ class IntentRules:
     def classifier_topic(self, ev: Evidence) -> Decision | None:
         """Nothing named, but the classifier is sure what is meant ("白天能照顾她的地方")."""
         g = ev.guess
-        if g is None or g.p < self.TOPIC_ALONE or ev.reading.has("off_topic"):
+        if g is None or ev.reading.has("off_topic") or not self._clear(g):
             return None
         kind, _, topic = g.label.partition(":")
         because = f"classifier: {g.label} {g.p:.2f}"
@@ -349,8 +377,22 @@ class IntentRules:
             en = sorted(((len(words & w), i) for i, w in self._indicator_words.items()), reverse=True)
             if en and en[0][0] >= 2 and (len(en) == 1 or en[1][0] < en[0][0]):
                 return en[0][1]
-        if not scores or scores[0][0] < 3 or (len(scores) > 1 and scores[1][0] >= scores[0][0]):
+        if not scores or scores[0][0] < 3:
             return None
+        if len(scores) > 1 and scores[1][0] >= scores[0][0]:
+            # As many pairs in common: the rows' own pairs decide (廉租 belongs to one row only,
+            # 新增 and 家庭 to several).
+            tied = [i for n, i in scores if n == scores[0][0]]
+            weighted = sorted(
+                (
+                    (sum(1.0 / self._pair_rows[p] for p in pairs & self._indicator_bigrams[i]), i)
+                    for i in tied
+                ),
+                reverse=True,
+            )
+            if weighted[1][0] >= weighted[0][0]:
+                return None
+            return weighted[0][1]
         return scores[0][1]
 
 

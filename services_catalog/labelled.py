@@ -188,4 +188,98 @@ def _check_nearest(
     return [f"nearest: want {want!r} ({best:.0f} m), got {top.get('id')!r} ({got:.0f} m)"]
 
 
-__all__ = ["Case", "Outcome", "Report", "check", "read_cases", "score"]
+# What a set must score, unless eval/thresholds.json says otherwise; the categories a resident's
+# safety depends on are held higher, in every set.
+DEFAULT_THRESHOLD = 0.97
+SAFETY_THRESHOLDS = {"emergency": 0.98, "near_miss": 0.98}
+_COMPARED = ("intent", "kind", "service", "indicator", "town")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """What a set must score: overall, and per category (the safety ones at least)."""
+
+    score: float = DEFAULT_THRESHOLD
+    categories: dict[str, float] = field(default_factory=lambda: dict(SAFETY_THRESHOLDS))
+
+
+def thresholds(folder: Path) -> dict[str, Threshold]:
+    """Per-set thresholds from `folder/thresholds.json`: {"set.jsonl": 0.9} or
+    {"set.jsonl": {"score": 0.95, "near_miss": 0.95}} (categories not named keep their default)."""
+    path = folder / "thresholds.json"
+    if not path.is_file():
+        return {}
+    out = {}
+    for name, value in json.loads(path.read_text(encoding="utf-8")).items():
+        if isinstance(value, dict):
+            cats = dict(SAFETY_THRESHOLDS)
+            cats.update({k: float(v) for k, v in value.items() if k != "score"})
+            out[str(name)] = Threshold(float(value.get("score", DEFAULT_THRESHOLD)), cats)
+        else:
+            out[str(name)] = Threshold(float(value))
+    return out
+
+
+def below(report: Report, threshold: Threshold) -> list[str]:
+    """Why a set's report falls short: its score, or a category (empty when it passes)."""
+    out = []
+    if report.score < threshold.score:
+        out.append(f"score {report.score:.3f} < {threshold.score}")
+    for cat, (good, total) in report.by_category().items():
+        wanted = threshold.categories.get(cat)
+        if wanted is not None and good / total < wanted:
+            out.append(f"[{cat}] {good}/{total} < {wanted}")
+    return out
+
+
+@dataclass(frozen=True)
+class Change:
+    """A case answered differently by an edited catalogue."""
+
+    case: Case
+    before: dict[str, Any]
+    after: dict[str, Any]
+    now_failing: bool
+    now_passing: bool
+
+    def describe(self) -> str:
+        """One line: what the answer was and what it is now."""
+
+        def short(ans: dict[str, Any]) -> str:
+            parts = [str(ans.get(k)) for k in _COMPARED if ans.get(k)]
+            top = (ans.get("results") or [{}])[0]
+            return "/".join(parts) + (f" → {top.get('id')} ({top.get('town')})" if top else "")
+
+        mark = "NOW WRONG" if self.now_failing else "now right" if self.now_passing else "changed"
+        return f"{mark} {self.case.id} {self.case.text[:60]!r}: {short(self.before)} ⇒ {short(self.after)}"
+
+
+def changes(before: Report, after: Report) -> list[Change]:
+    """The cases whose answer (intent, kind, service, indicator, town, first result) changed."""
+    out = []
+    for old, new in zip(before.outcomes, after.outcomes, strict=True):
+        if _gist(old.answer) != _gist(new.answer) or old.ok != new.ok:
+            out.append(Change(new.case, old.answer, new.answer, old.ok and not new.ok, new.ok and not old.ok))
+    return out
+
+
+def _gist(ans: dict[str, Any]) -> tuple[Any, ...]:
+    top = (ans.get("results") or [{}])[0]
+    return (*(ans.get(k) for k in _COMPARED), top.get("id"), top.get("town"))
+
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "SAFETY_THRESHOLDS",
+    "Case",
+    "Change",
+    "Outcome",
+    "Report",
+    "Threshold",
+    "below",
+    "changes",
+    "check",
+    "read_cases",
+    "score",
+    "thresholds",
+]

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services_catalog import feedback, store
+from services_catalog import demand, feedback, store
 from services_catalog.answer import Answer, Question
 from services_catalog.catalog import Catalog
 from services_catalog.errors import CatalogError, Problem
@@ -95,6 +95,19 @@ class LiveFinder:
                     feedback.record_unanswered(session=session, text=question.text, intent=answer.intent)
             except Exception:  # the resident's answer matters more than the statistic
                 log.exception("could not record an unanswered question")
+        if (
+            self.engine is not None
+            and answer.intent == "find_facility"
+            and answer.kind
+            and not question.offset
+        ):
+            try:  # a count per kind and town, for staff to check the most asked-for records first
+                with Session(self.engine) as session:
+                    demand.record_asked(
+                        session=session, kind=answer.kind, town=answer.town or answer.where.town
+                    )
+            except Exception:
+                log.exception("could not count an asked-for kind")
         return answer
 
     def reload(self) -> list[Problem]:

@@ -637,7 +637,7 @@ class _Reader:
         nn = v.not_now
         excuses = [
             (group, w)
-            for group in ("past", "hypothetical", "hazard", "about_services", "story", "pet", "claim",
+            for group in ("past", "hypothetical", "hazard", "about_services", "story", "pet", "claim", "over",
                           "figure_of_speech")
             for w in [*getattr(nn, group).zh, *getattr(nn, group).en]
         ]  # fmt: skip

@@ -160,6 +160,9 @@ class Facility(Strict):
     hours_status: HoursStatus = HoursStatus.typical
     holidays: HolidayPolicy = HolidayPolicy.closed_on_holidays
     services: list[Id] = []
+    # A specialist place (妇产科医院): the words of the need it serves. It comes before general
+    # places of its kind only when the question says one of them.
+    specialties: list[Text] = []
     accessibility: Text | None = None
     website: Text | None = None  # must be on the catalogue's allowlist
     source: Text
@@ -281,6 +284,7 @@ class NotNow(Strict):
     story: Words = Words()
     pet: Words = Words()
     claim: Words = Words()
+    over: Words = Words()  # the danger is over and everyone is fine ("已经好了", "找到了")
     figure_of_speech: Words = Words()
 
 
@@ -304,6 +308,7 @@ class Vocabulary(Strict):
     where: Words = Words()  # asking for a place or its details: "在哪", "地址", "几点开门", "电话", "where"
     plan: Words = Words()  # "规划", "目标", "2025", "target"
     asks_figure: Words = Words()  # "多少", "比例", "how many": a plan row may be meant
+    asks_cost: Words = Words()  # "多少钱", "收费": a price, never a plan figure
     greetings: Words = Words()
     capabilities: Words = Words()  # "你能做什么", "what can you do"
     off_topic: Words = Words()  # words that mark a question Doorstep cannot answer (天气, 股票)

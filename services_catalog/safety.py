@@ -34,9 +34,10 @@ _CJK = re.compile(r"[\u3400-\u9fff]+")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 _SOUND_CHARS = 200  # characters of a clause searched for words by sound
 _NEGATION_WINDOW = 3  # characters before a danger word where a negation denies it
-_SIGN_CLAUSES = 3  # a sign's words may be told over this many clauses in a row
-# Contexts that hold for the whole message: a dream, a story, a pet, a figure of speech, a complaint.
-_FRAMES = frozenset({"story", "pet", "figure_of_speech", "hazard"})
+_SIGN_CLAUSES = 4  # a sign's words may be told over this many clauses in a row
+# Contexts against which the classifier alone never raises an alarm, wherever they are said: a
+# story, a pet, a figure of speech, a complaint, a danger that is over.
+_FRAMES = frozenset({"story", "pet", "figure_of_speech", "hazard", "over"})
 _OUTWEIGHED_BY_NOW = frozenset({"past", "hazard", "about_services"})
 _ALONE_MIN_CHARS = 5  # the classifier alone raises no alarm on a shorter message ("辛苦了")
 _VETO_MIN_CHARS = 12  # nor vetoes a sign in a shorter one ("想死", "kitchen fire")
@@ -177,6 +178,7 @@ class SafetyCheck:
         self._not_now = tuple(
             (name, Lexicon(_words(words)))
             for name, words in (
+                ("over", nn.over),  # first: "已经好了" says it is over, whatever else is said
                 ("past", nn.past),
                 ("hazard", nn.hazard),
                 ("about_services", nn.about_services),
@@ -221,9 +223,16 @@ class SafetyCheck:
         for clause in clauses:
             contexts.append(self._context(clause, carried))
             carried = "hypothetical" if self._hypothetical.search(clause) else ""
-        # A dream, a story, a pet or a figure of speech frames the whole message.
-        framing = next((c for c in contexts if c in _FRAMES), "")
-        contexts = [framing or c for c in contexts]
+        # A story or a dream covers what is told after it ("梦见…，梦里有人拿刀追我"); a danger
+        # now over covers what was told before it ("走丢了十分钟，已经找到了").
+        for i, c in enumerate(list(contexts)):
+            if c == "story":
+                contexts[i:] = ["story"] * (len(contexts) - i)
+                break
+        for i in range(len(contexts) - 1, -1, -1):
+            if contexts[i] == "over":
+                contexts[: i + 1] = ["over"] * (i + 1)
+                break
         # Right now outweighs a past illness, a hazard or a question about the services
         # ("去年中风过，刚刚又…"), never a hypothetical or a story.
         acute = [a and (not c or c in _OUTWEIGHED_BY_NOW) for a, c in zip(acute, contexts, strict=True)]
@@ -305,9 +314,11 @@ class SafetyCheck:
         defused = reading.with_status("defused")
         topics = tuple(reading.topics("possible", "defused")) or ((guessed_topic,) if guessed_topic else ())
         if p is not None and topics and reading.length >= _ALONE_MIN_CHARS:
-            # Told as not now anywhere in the message: the classifier must be surer.
+            # Told as not now anywhere in the message: the classifier must be surer; framed as a
+            # story, a pet, a figure of speech, a complaint or a danger now over, it cannot alarm.
             told_not_now = bool(defused or reading.contexts)
-            if p >= (self.ALARM_OVER_DEFUSED if told_not_now else self.ALARM_ALONE):
+            framed = bool(_FRAMES & set(reading.contexts))
+            if not framed and p >= (self.ALARM_OVER_DEFUSED if told_not_now else self.ALARM_ALONE):
                 return Verdict("now", topics, f"emergency: classifier {p:.2f}")
             if possible and not told_not_now and p >= self.ALARM_WITH_SIGN:
                 return Verdict("now", topics, f"emergency: {reading.summary('possible')}, classifier {p:.2f}")

@@ -370,7 +370,23 @@ def _festival(festival: _Festival, today: dt.date, calendar: ChinaCalendar) -> _
             return None
         if date >= today:
             return _Day(date, festival.zh, festival.en)
+        if _same_holiday(date, today, calendar):
+            # Asked during the holiday itself (清明 asked on the 6th, the festival on the 5th):
+            # it means today, not next year's.
+            return _Day(today, festival.zh, festival.en)
     return None
+
+
+def _same_holiday(start: dt.date, end: dt.date, calendar: ChinaCalendar) -> bool:
+    """Whether every day from `start` to `end` is a public holiday (one run of days off)."""
+    if (end - start).days > 10:
+        return False
+    day = start
+    while day <= end:
+        if not calendar.is_known(day) or calendar.day_type(day) is not DayType.holiday:
+            return False
+        day += dt.timedelta(days=1)
+    return True
 
 
 def _find_part(text: str) -> str | None:

@@ -11,27 +11,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from bot.web.auth import ApiClient, SignedIn, _bearer, require_api_account, session_account
-from bot.web.deps import ConsoleDep, LiveCatalogue
+from bot.web.auth import ApiClient, SignedIn, StaffApiClient, _bearer, require_api_account, session_account
+from bot.web.deps import Console, ConsoleDep, LiveCatalogue
 from bot.web.pages import render_page
+from bot.web.records import save_change
 from bot.web.render import (
     EARLIEST_YEAR,
     LATEST_YEAR,
     PLACE_CHARS,
     QUESTION_CHARS,
     clean_text,
+    now_shanghai,
     parse_at,
     resolve_place,
 )
 from services_catalog.answer import Question, Where
-from services_catalog.contract import AnswerJSON, ResultJSON
+from services_catalog.contract import AnswerJSON, FacilityJSON, ResultJSON
+from services_catalog.editing import Draft, EditRefused, FacilityChange, RecordNotFound, StaleRecord
 from services_catalog.finder import Finder
 from services_catalog.linkcheck import strip_disallowed_links
-from services_catalog.models import KIND_IDS
+from services_catalog.models import KIND_IDS, Facility
 
 PLACE_HELP = (
     "a town, residential committee, metro station, or `lat,lon` (WGS-84). "
@@ -157,3 +160,73 @@ def docs(request: Request, account: SignedIn, console: ConsoleDep) -> Response:
     return render_page(
         console, request, "docs.html", account=account, title_key="docs.title", endpoints=endpoints
     )
+
+
+def _record_of(console: Console, facility_id: str) -> tuple[Facility, str]:
+    facility = console.live.finder.catalog.facilities.get(facility_id)
+    if facility is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no facility {facility_id!r}")
+    try:
+        version = Draft(console.live.folder).version(facility_id)
+    except RecordNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no facility {facility_id!r} in the YAML") from None
+    return facility, version
+
+
+@router.get("/facilities/{facility_id}")
+def api_facility(
+    facility_id: str, account: ApiClient, console: ConsoleDep, response: Response
+) -> FacilityJSON:
+    """One facility record as loaded, with its version (also the `ETag`)."""
+    facility, version = _record_of(console, facility_id)
+    response.headers["ETag"] = f'"{version}"'
+    return FacilityJSON.of(facility, version)
+
+
+@router.patch(
+    "/facilities/{facility_id}",
+    responses={
+        403: {"description": "the token is not a staff account's"},
+        404: {"description": "no such facility"},
+        412: {"description": "`If-Match` names an older version: someone else changed the record"},
+        422: {"description": '`{"problems": [...]}`: a bad value, or the catalogue would have errors'},
+    },
+)
+def api_patch_facility(
+    facility_id: str,
+    change: FacilityChange,
+    account: StaffApiClient,
+    console: ConsoleDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="the version the change was made on")] = None,
+) -> Any:
+    """Change a record: validate the whole catalogue, write the record's YAML in place, reload.
+
+    Fields left out are kept; `null` clears an optional field. Answers the updated record, or
+    `{"problems": [...]}` with 422 when the catalogue would have errors (nothing is written).
+    """
+    _record_of(console, facility_id)
+    values = change.yaml_values(today=now_shanghai().date())
+    expected = if_match.strip().removeprefix("W/").strip('"') if if_match else None
+    try:
+        outcome = save_change(
+            console,
+            facility_id,
+            values,
+            who=account.name,
+            via="api",
+            expected_version=expected,
+            verified_by=change.verified_by,
+        )
+    except StaleRecord as stale:
+        return JSONResponse(
+            {"problems": [f"{facility_id} changed since version {expected}; it is now {stale.current}"]},
+            status.HTTP_412_PRECONDITION_FAILED,
+        )
+    except EditRefused as refused:
+        return JSONResponse(
+            {"problems": [str(p) for p in refused.errors]}, status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    facility, version = _record_of(console, facility_id)
+    response.headers["ETag"] = f'"{outcome.version}"'
+    return FacilityJSON.of(facility, version)

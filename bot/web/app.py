@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
-from bot.web import accounts, api, chat, operator, staff, wechat
+from bot.web import accounts, api, chat, coverage, operator, records, staff, wechat
 from bot.web.auth import LoginRequired, session_account
 from bot.web.deps import Console
 from bot.web.pages import HERE, make_templates, purge_unanswered, render_page
@@ -41,6 +41,8 @@ SESSION_HOURS = 12  # one working day; then sign in again
 ROUTERS: tuple[APIRouter, ...] = (
     operator.router,
     staff.router,
+    records.router,
+    coverage.router,
     api.router,
     api.schema_router,
     chat.router,
@@ -163,4 +165,9 @@ def _add_error_handlers(app: FastAPI) -> None:
         if not is_api(request):  # a page asked with a mangled link: say so on a page, not in JSON
             return error_page(request, "error.bad_request", status.HTTP_422_UNPROCESSABLE_CONTENT)
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-        return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        body: dict[str, Any] = {"detail": detail}
+        if request.method == "PATCH":  # the contract's record edit answers {"problems": [...]}
+            body["problems"] = [
+                f"{'.'.join(str(p) for p in d['loc'] if p != 'body') or 'body'}: {d['msg']}" for d in detail
+            ]
+        return JSONResponse(body, status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -120,7 +120,15 @@ def safe_next(path: str | None) -> str:
     return path
 
 
+def require_staff_api_account(account: Annotated[Account, Depends(require_api_account)]) -> Account:
+    """The bearer token's account, when it is staff; 403 for operators."""
+    if not account.is_staff:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "changing records needs a staff account's token")
+    return account
+
+
 # The accounts route handlers ask for, by what they may do.
 SignedIn = Annotated[Account, Depends(require_account)]
 StaffMember = Annotated[Account, Depends(require_staff)]
 ApiClient = Annotated[Account, Depends(require_api_account)]
+StaffApiClient = Annotated[Account, Depends(require_staff_api_account)]

@@ -22,7 +22,7 @@ from bot.web.auth import CSRF_FIELD, csrf_token
 from bot.web.deps import Console
 from bot.web.render import SHANGHAI, Verbatim, Words, only_allowed_links
 from locales import DEFAULT_LANG, LANGS
-from services_catalog import feedback
+from services_catalog import demand, feedback
 
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "doorstep_lang"
@@ -78,10 +78,14 @@ def render_page(
     *,
     account: Account | None,
     title_key: str,
+    title: str | None = None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """`template` in the request's language, with the console's common context."""
+    """`template` in the request's language, with the console's common context.
+
+    The page's title is the sentence `title_key`, or `title` (a record's name) when given.
+    """
     lang = request_lang(request)
     words = Words(console.locales, lang, console.live.finder.catalog)
     response = console.templates.TemplateResponse(
@@ -91,7 +95,7 @@ def render_page(
             "t": words.t,
             "words": words,
             "lang": lang,
-            "title": words.t(title_key),
+            "title": title if title is not None else words.t(title_key),
             "account": account,
             "csrf": Verbatim(csrf_token(request)) if account else "",
             "csrf_field": CSRF_FIELD,
@@ -107,9 +111,11 @@ def render_page(
 
 
 def purge_unanswered(console: Console) -> None:
-    """Delete unanswered questions past their keeping period."""
+    """Delete unanswered questions, and counts of asked-for kinds, past their keeping period."""
+    days = console.settings.doorstep_unanswered_days
     with Session(console.engine) as session:
-        feedback.purge_unanswered(session=session, days=console.settings.doorstep_unanswered_days)
+        feedback.purge_unanswered(session=session, days=days)
+        demand.purge(session=session, days=days)
 
 
 def utc_to_local(moment: dt.datetime) -> str:

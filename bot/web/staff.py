@@ -7,13 +7,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from bot.web.accounts import Account
 from bot.web.auth import StaffMember, check_csrf
 from bot.web.deps import Console, ConsoleDep, LiveCatalogue, StoreSession
 from bot.web.pages import purge_unanswered, render_page, request_lang, utc_to_local
 from bot.web.render import SHANGHAI, Count, Verbatim, Words, counts_by, problem_lines
-from services_catalog import feedback
+from services_catalog import audit, feedback
 from services_catalog.errors import CatalogFileError
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -36,12 +37,17 @@ def reload_catalog(
 ) -> Response:
     """Check the YAML again and swap it in when it is good; a bad one keeps the running catalogue."""
     check_csrf(request, csrf_token)
+    source = str(console.live.folder)
     try:
         problems = console.live.reload()
     except CatalogFileError as err:  # a file that cannot be read at all: nothing was swapped
+        _record_reload(console, source, ok=False, problems=[str(err)])
         return _catalog_page(console, request, account, reloaded="failed", unreadable=str(err))
     purge_unanswered(console)
     failed = any(p.severity == "error" for p in problems)
+    _record_reload(
+        console, source, ok=not failed, problems=[str(p) for p in problems if p.severity == "error"]
+    )
     return RedirectResponse(
         f"/staff/catalog?reloaded={'failed' if failed else 'ok'}", status.HTTP_303_SEE_OTHER
     )
@@ -113,10 +119,23 @@ def unanswered(
         title_key="unanswered.title",
         # The residents' words as asked, so staff can add the vocabulary they need.
         groups=[
-            (Verbatim(text), intent, n, Verbatim("/?" + urlencode({"q": text}))) for text, intent, n in groups
+            (
+                Verbatim(text),
+                intent
+                if intent == "out_of_scope"
+                else "clarify",  # kept only when out of scope or asked back
+                n,
+                Verbatim("/?" + urlencode({"q": text})),
+            )
+            for text, intent, n in groups
         ],
         days=console.settings.doorstep_unanswered_days,
     )
+
+
+def _record_reload(console: Console, source: str, *, ok: bool, problems: list[str]) -> None:
+    with Session(console.engine) as session:
+        audit.record_reload(session=session, via="console", source=source, ok=ok, problems=problems)
 
 
 def _catalog_page(
@@ -129,6 +148,16 @@ def _catalog_page(
     problems = problem_lines(list(live.last_problems))
     if unreadable:
         problems.insert(0, ("error", Verbatim(unreadable)))
+    # A reload that failed anywhere (the command line, another console) is said here too.
+    with Session(console.engine) as session:
+        last = audit.last_reload(session=session)
+    failed_elsewhere = None
+    if last is not None and not last.ok:
+        failed_elsewhere = {
+            "when": utc_to_local(last.at),
+            "via": last.via,
+            "problems": [Verbatim(p) for p in last.problems],
+        }
     return render_page(
         console,
         request,
@@ -149,17 +178,25 @@ def _catalog_page(
             Count(words.t("catalog.committees"), len(catalog.committees)),
             Count(words.t("catalog.stations"), len(catalog.stations)),
         ],
-        quality=[
-            Count(words.t("catalog.unverified"), sum(f.verified is None for f in facilities)),
-            Count(
-                words.t("catalog.approximate"), sum(f.point.precision == "approximate" for f in facilities)
+        quality=[  # each links to the verification queue, filtered to those records
+            (Count(words.t("catalog.unverified"), sum(f.verified is None for f in facilities)), "unverified"),
+            (
+                Count(
+                    words.t("catalog.approximate"),
+                    sum(f.point.precision == "approximate" for f in facilities),
+                ),
+                "approximate",
             ),
-            Count(words.t("catalog.no_phone"), sum(f.phone is None for f in facilities)),
-            Count(words.t("catalog.no_address"), sum(f.address is None for f in facilities)),
-            Count(words.t("catalog.typical_hours"), sum(f.hours_status == "typical" for f in facilities)),
+            (Count(words.t("catalog.no_phone"), sum(f.phone is None for f in facilities)), "no_phone"),
+            (Count(words.t("catalog.no_address"), sum(f.address is None for f in facilities)), "no_address"),
+            (
+                Count(words.t("catalog.typical_hours"), sum(f.hours_status == "typical" for f in facilities)),
+                "",
+            ),
         ],
         by_kind=[Count(words.kind(k), n) for k, n in counts_by([f.kind for f in facilities])],
         by_town=[Count(words.town(k), n) for k, n in counts_by([f.town for f in facilities])],
         problems=problems,
+        failed_elsewhere=failed_elsewhere,
         warnings=[Verbatim(w) for w in catalog.warnings],  # may quote the YAML, as problems do
     )

@@ -12,15 +12,11 @@ from pathlib import Path
 import pytest
 
 from services_catalog.finder import Finder
-from services_catalog.labelled import read_cases, score
+from services_catalog.labelled import Threshold, below, read_cases, score, thresholds
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 SETS = sorted(EVAL.glob("*.jsonl"))
-DEFAULT_THRESHOLD = 0.97
-# Sets held to another figure than the default, with the reason.
-THRESHOLDS: dict[str, float] = {}
-# Categories a resident's safety depends on: held to their own, higher figure in every set.
-SAFETY = {"emergency": 0.98, "near_miss": 0.98}
+THRESHOLDS = thresholds(EVAL)  # eval/thresholds.json: sets held to another figure than the default
 
 
 def test_the_project_carries_its_own_labelled_sets() -> None:
@@ -31,12 +27,10 @@ def test_the_project_carries_its_own_labelled_sets() -> None:
 @pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
 def test_a_labelled_set_scores_at_least_its_threshold(finder: Finder, path: Path) -> None:
     report = score(finder, read_cases(path))
-    wanted = THRESHOLDS.get(path.name, DEFAULT_THRESHOLD)
+    wanted = THRESHOLDS.get(path.name, Threshold())
     failures = "\n".join(
         f"{o.case.id} {o.case.text!r}: {'; '.join(o.failures)} (why: {o.answer.get('why')})"
         for o in report.failures()
     )
-    assert report.score >= wanted, f"{path.name} {report.score:.3f} < {wanted}\n{failures}"
-    for cat, (good, total) in report.by_category().items():
-        if cat in SAFETY:
-            assert good / total >= SAFETY[cat], f"{path.name} [{cat}] {good}/{total}\n{failures}"
+    short = below(report, wanted)
+    assert not short, f"{path.name}: {'; '.join(short)}\n{failures}"

@@ -184,3 +184,13 @@ def test_any_text_gives_a_moment_within_a_year_and_a_bit(text: str) -> None:
     assert moment.at.tzinfo is not None
     assert abs(moment.at - SATURDAY) <= dt.timedelta(days=400)
     assert (moment.label_key is None) == (moment.label_values == {})
+
+
+def test_a_festival_asked_about_during_its_holiday_means_today() -> None:
+    """清明 asked on 6 April 2026 (the festival was the 5th, the holiday runs to the 6th) is today,
+    not next year's 清明."""
+    now = dt.datetime(2026, 4, 6, 10, 0, tzinfo=SHANGHAI)
+    moment = parse_moment("清明节图书馆开门吗", now, calendar=ChinaCalendar(()))
+    assert moment.at is not None and moment.at.date() == dt.date(2026, 4, 6)
+    after = parse_moment("清明节图书馆开门吗", now + dt.timedelta(days=1), calendar=ChinaCalendar(()))
+    assert after.at is not None and after.at.date().year == 2027

@@ -7,16 +7,21 @@ DOORSTEP_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
@@ -25,8 +30,12 @@ from pydantic import SecretStr
 from bot.settings import BUNDLED_CATALOG, Settings
 from bot.web import accounts
 from bot.web.app import create_app
+from services_catalog.coords import gcj02_to_wgs84
 from services_catalog.db import create_tables, make_engine
 from services_catalog.live import LiveFinder
+from tests.web.editing_helpers import record_span
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.browser
 
@@ -198,3 +207,76 @@ def test_staff_reload_a_broken_catalogue_see_its_problems_and_search_still_works
         page.locator('tr[data-facility="clinic-zhujiajiao"]').wait_for()
     finally:
         library.write_text(original, "utf-8")
+
+
+def test_staff_verify_a_clinic_in_the_console_and_ask_answers_with_it_at_once(
+    page: Page, console: Console, tmp_path: Path
+) -> None:
+    """The issue's check: paste a GCJ-02 point, set phone and hours, verify, save; then ask."""
+    clinic = console.catalog / "facilities" / "clinic.yaml"
+    before = tmp_path / "clinic.before.yaml"
+    before.write_text(clinic.read_text(encoding="utf-8"), encoding="utf-8")
+
+    sign_in(page, "keeper")
+    page.goto("/staff/facilities?kind=clinic&show=unverified")
+    with page.expect_navigation():
+        page.click("a:has-text('朱家角镇社区卫生服务中心')")
+    assert page.url.endswith("/staff/facilities/clinic-zhujiajiao")
+
+    # A bad hours string: said while typing, refused on save with an example, the file untouched.
+    page.fill("#f-hours", "周一至周五 8:00-17:00")
+    page.locator("#hours-check .field-error", has_text="Mo-Fr 08:00-17:00").wait_for()
+    with page.expect_navigation():
+        page.click("#save-button")
+    refusal = page.inner_text("#opening_hours-error")
+    assert "星期要写英文缩写" in refusal and "是不是想写：Mo-Fr 08:00-17:00" in refusal
+    assert clinic.read_text(encoding="utf-8") == before.read_text(encoding="utf-8")
+
+    page.fill("#f-position", "121.058,31.109")
+    page.select_option("#f-crs", "gcj02")
+    assert page.input_value("#f-precision") == "exact"  # a pasted point marks the door
+    page.fill("#f-phone", "021-59230000")
+    page.fill("#f-hours", "Mo-Fr 08:00-11:30,13:30-16:30; Sa 08:00-11:30")
+    page.locator("#hours-check .preview", has_text="周一至周五 08:00–11:30、13:30–16:30").wait_for()
+    page.check("#f-hours-confirmed")
+    page.fill("#f-source", "电话核实（院办）")
+    page.check("#f-verify")
+    with page.expect_navigation():
+        page.click("#save-button")
+    page.locator("#record-message", has_text="已保存").wait_for()
+    saved_at = time.monotonic()
+
+    # `doorstep ask` reads the YAML afresh: the phone, a WGS-84 point, the new hours, verified.
+    asked = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "朱家角 看病", "--json", "--at", "2026-06-03T12:30"],
+        env={**os.environ, "DOORSTEP_CATALOG": str(console.catalog)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert time.monotonic() - saved_at < 10
+    answer = json.loads(asked.stdout)
+    first = answer["results"][0]
+    assert first["id"] == "clinic-zhujiajiao" and first["phone"] == "021-59230000"
+    lat, lon = gcj02_to_wgs84(31.109, 121.058)
+    assert abs(first["lat"] - lat) < 1e-6 and abs(first["lon"] - lon) < 1e-6
+    assert (first["lat"], first["lon"]) != (31.109, 121.058)
+    assert first["hours_today"] == "08:00-11:30,13:30-16:30" and first["open_now"] is False  # lunch
+    assert first["verified"] == dt.datetime.now(SHANGHAI).date().isoformat()  # today, the default
+    block = answer["reply"].split("\n2. ")[0]
+    assert "021-59230000" in block and "未核实" not in block and "位置为估计" not in block
+
+    # Only that record's lines differ; every comment is still there.
+    diff = subprocess.run(
+        ["git", "diff", "--no-index", "--unified=0", str(before), str(clinic)], capture_output=True, text=True
+    ).stdout
+    hunks = [int(m) for m in re.findall(r"^@@ -(\d+)", diff, re.M)]
+    span = record_span(before.read_text(encoding="utf-8"), "clinic-zhujiajiao")
+    assert hunks and all(span.start <= h - 1 < span.stop for h in hunks), diff
+    assert not [line for line in diff.splitlines() if re.match(r"^[-+]\s*#", line)]
+
+    # The audit entry: on the record's page and on the week's changes.
+    history = page.inner_text("#history")
+    assert "keeper" in history and "021-59230000" in history
+    page.goto("/staff/changes")
+    assert "朱家角镇社区卫生服务中心" in page.inner_text("main")

@@ -37,7 +37,8 @@ def test_the_catalogue_page_says_what_is_loaded(staff: TestClient, bundled_live:
     assert 'id="loaded-at"' in page
     assert f"<th>场所</th><td>{len(catalog.facilities)}</td>" in page
     unverified = sum(f.verified is None for f in catalog.facilities.values())
-    assert f"<th>未核实的场所</th><td>{unverified}</td>" in page
+    # Each count of what is missing opens the verification queue filtered to those records.
+    assert f'<a href="/staff/facilities?show=unverified">未核实的场所</a></th><td>{unverified}</td>' in page
     assert "社区卫生服务中心" in page and "朱家角镇" in page  # counts by kind and by town
     assert 'name="csrf_token"' in page
 
@@ -156,3 +157,16 @@ def test_an_operators_unanswered_question_reaches_the_staff_page(
 ) -> None:
     staff_on_copy.get("/", params={"q": "今天股市怎么样"})
     assert "今天股市怎么样" in staff_on_copy.get("/staff/unanswered").text
+
+
+def test_a_reload_that_failed_on_the_command_line_shows_on_the_status_page(
+    staff_on_copy: TestClient, catalog_copy: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import cli
+
+    (catalog_copy / "hotlines.yaml").write_text("hotlines:\n  - number: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", str(engine.url))
+    assert cli.main(["catalog", "reload", str(catalog_copy)]) == 1
+    page = staff_on_copy.get("/staff/catalog").text
+    assert 'id="failed-elsewhere"' in page and "命令行" in page
+    assert re.search(r"hotlines\.yaml:\d+: yaml: ", page)
