@@ -275,16 +275,7 @@ def _parse_at(value: Any) -> dt.datetime | None:
 
 def _place(finder: Any, place: str | None) -> None:
     """Refuse a place Doorstep cannot put anyone at (as the console's API does, with 422)."""
-    if not place:
-        return
-    try:
-        where = finder.resolve_place(place)
-    except (ValueError, ArithmeticError):
-        where = None
-    ok = where is not None and all(
-        v is None or (math.isfinite(v) and -b <= v <= b) for v, b in ((where.lat, 90), (where.lon, 180))
-    )
-    if not ok:
+    if place and finder.resolve_place(place) is None:
         raise ValueError(
             f"place: cannot find {place!r}; give a town, residential committee, metro station or "
             "'lat,lon' (WGS-84, latitude -90..90, longitude -180..180)"

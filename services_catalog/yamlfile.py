@@ -90,6 +90,15 @@ def parse_path(path: str) -> Parsed:
     return parse_text(text)
 
 
+def _syntax_error(exc: yaml.YAMLError) -> YamlSyntaxError:
+    """libyaml's error as a problem at its line."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        return YamlSyntaxError(line, str(exc.problem or exc.context or "cannot be parsed"))
+    return YamlSyntaxError(1, str(exc))
+
+
 def _events(text: str) -> Iterator[Any]:
     loader = _Loader(text)
     try:
@@ -98,13 +107,8 @@ def _events(text: str) -> Iterator[Any]:
             yield event
             if isinstance(event, yaml.StreamEndEvent):
                 return
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlSyntaxError(
-            mark.line + 1 if mark is not None else 1, str(exc.problem or exc.context or "cannot be parsed")
-        ) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(1, str(exc)) from None
+        raise _syntax_error(exc) from None
     finally:
         loader.dispose()
 
@@ -236,13 +240,8 @@ def parse(text: str) -> Document:
                     path = (*top[1], key if isinstance(key, str | int) else "?")
             if cls is not scalar_event:
                 stack.append([value, path, None, True])
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlSyntaxError(
-            mark.line + 1 if mark is not None else 1, str(exc.problem or exc.context or "cannot be parsed")
-        ) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(1, str(exc)) from None
+        raise _syntax_error(exc) from None
     finally:
         loader.dispose()
     doc.data = root
