@@ -308,7 +308,7 @@ class _Reader:
             files = self.catalogue_files()
         except OSError as exc:
             raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
-        readable: list[tuple[str, Path, str | None]] = []  # (rel, path, text when parsed here)
+        readable: list[tuple[str, Path]] = []  # for the worker processes
         try:
             parallel = _parallel(sum(path.stat().st_size for path in files))
         except OSError as exc:
@@ -335,9 +335,13 @@ class _Reader:
                 )
                 self.unread.append(rel)
                 continue
-            readable.append((rel, path, None if parallel else text))
-        for (rel, path, _), (parsed, written) in zip(readable, _parse_all(readable, parallel), strict=True):
-            self.read_file(rel, path, parsed, written)
+            if parallel:
+                readable.append((rel, path))
+            else:  # parsed at once: no file's text is kept longer than needed
+                self.read_file(rel, path, *_read_positions(yamlfile.parse_text(text)))
+        if readable:
+            for (rel, path), (parsed, written) in zip(readable, _parse_in_workers(readable), strict=True):
+                self.read_file(rel, path, parsed, written)
 
     def read_file(self, rel: str, path: Path, parsed: yamlfile.Parsed, written: _Written) -> None:
         if isinstance(parsed, yamlfile.YamlSyntaxError):
@@ -863,24 +867,18 @@ def _parse_path(path: str) -> tuple[yamlfile.Parsed, _Written]:
     return _read_positions(yamlfile.parse_path(path))
 
 
-def _parse_all(
-    files: Sequence[tuple[str, Path, str | None]], parallel: bool
-) -> Iterator[tuple[yamlfile.Parsed, _Written]]:
-    """Each file parsed, in order: here for a catalogue of ordinary size, else by worker processes."""
-    if not parallel:
-        for _, _, text in files:
-            yield _read_positions(yamlfile.parse_text(text or ""))
-        return
+def _parse_in_workers(files: Sequence[tuple[str, Path]]) -> Iterator[tuple[yamlfile.Parsed, _Written]]:
+    """Each file parsed by worker processes, in order (for a large catalogue)."""
     # fork: the workers start at once with everything imported (this process has one thread).
     context = multiprocessing.get_context("fork")
     done = 0
     try:
         with ProcessPoolExecutor(max_workers=_workers(), mp_context=context) as pool:
-            for result in pool.map(_parse_path, [str(path) for _, path, _ in files]):
+            for result in pool.map(_parse_path, [str(path) for _, path in files]):
                 yield result
                 done += 1
     except (BrokenProcessPool, OSError):  # a worker killed (out of memory?): carry on here
-        for _, path, _ in files[done:]:
+        for _, path in files[done:]:
             yield _parse_path(str(path))
 
 
