@@ -59,14 +59,6 @@ PAGE_SIZE = 3
 # How often a conversation in a process without a housekeeping task deletes expired memory.
 PURGE_EVERY = dt.timedelta(minutes=10)
 
-# "More" of the last answer, as people ask for it (the whole message, punctuation aside).
-_MORE = frozenset(
-    {
-        "更多", "还有吗", "还有呢", "还有别的吗", "还有别的", "还有其他的吗", "还有其它的吗", "别的呢",
-        "其他的呢", "下一页", "下一批", "再来几个", "more", "next", "more please", "any others",
-        "anything else", "others", "show more",
-    }
-)  # fmt: skip
 # A language named alone, as a choice.
 _LANGUAGE_WORDS = {"english": "en", "英文": "en", "英语": "en", "中文": "zh", "chinese": "zh", "汉语": "zh"}
 _PUNCTUATION = re.compile(r"[\s,.!?;:，。！？；：、~～…]+")
@@ -96,18 +88,6 @@ _ORDINAL_EN = re.compile(
     rf"\bthe\s+({_EN_WORDS})\b(?:\s+one)?|\b({_EN_WORDS})\s+one\b|\b(?:number|no\.)\s*(\d{{1,2}})\b"
 )
 _LONE_NUMBER = re.compile(r"\s*(\d{1,2})\s*")
-# Asking the way to the place just given: its details, and its position for the map.
-_DIRECTIONS = (
-    "怎么走",
-    "怎么去",
-    "咋走",
-    "路线",
-    "导航",
-    "怎么过去",
-    "how do i get",
-    "how to get",
-    "directions",
-)
 
 
 class HasCatalog(Protocol):
@@ -235,6 +215,18 @@ class Conversation:
     def catalog(self) -> Catalog:
         """The catalogue answering right now."""
         return self.core.finder.catalog
+
+    @property
+    def more_words(self) -> frozenset[str]:
+        """"更多", "还有别的吗", "more": the whole message asks for the next places (vocabulary)."""
+        more = self.catalog.vocabulary.more
+        return frozenset(w.lower() for w in [*more.zh, *more.en])
+
+    @property
+    def directions_words(self) -> frozenset[str]:
+        """"怎么走", "how do I get": asking the way to the place just given (vocabulary)."""
+        way = self.catalog.vocabulary.directions
+        return frozenset(w.lower() for w in [*way.zh, *way.en])
 
     def language(self, channel: str, user: str, hint: str | None = None) -> Lang:
         """The language to answer in: the one chosen, else the channel's hint, else Chinese."""
@@ -481,7 +473,7 @@ class _Handling:
         if bare in _LANGUAGE_WORDS:  # "English" typed where there is no language button (WeChat)
             return self.language_asked(_LANGUAGE_WORDS[bare])
         last = self.memory.last
-        if bare in _MORE:
+        if bare in self.c.more_words:
             return self.more()
         if self.memory.choices:
             chosen = self._choice(text)
@@ -583,7 +575,7 @@ class _Handling:
             answer.offset = last.offset + last.ids.index(ids[0])  # numbered as it was shown
         reply = build_reply(answer, catalog, self.c.locales)
         self.send(reply)
-        if answer.follow_up and ids and _asks_the_way(text):
+        if answer.follow_up and ids and _asks_the_way(text, self.c.directions_words):
             self.send(venue_reply(catalog.facilities[ids[0]], self.lang, catalog, self.c.locales))
         return self.turn
 
@@ -632,6 +624,6 @@ def _numbered(last: LastAnswer, number: int) -> str | None:
     return None
 
 
-def _asks_the_way(text: str) -> bool:
+def _asks_the_way(text: str, words: frozenset[str]) -> bool:
     lowered = text.lower()
-    return any(word in lowered for word in _DIRECTIONS)
+    return any(word in lowered for word in words)

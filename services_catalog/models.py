@@ -316,6 +316,8 @@ class Vocabulary(Strict):
     ambiguous: Words = Words()  # words under two kinds on purpose (养老): the bot asks which is meant
     fillers: Words = Words()  # measure words skipped inside a phrase ("测个血糖")
     place_suffixes: Words = Words()  # endings of a place's name ("院", "中心", "library")
+    more: Words = Words()  # the whole message asks for the next places of the last answer ("更多")
+    directions: Words = Words()  # asking the way to the place just given ("怎么走")
 
 
 ExampleIntent = Literal[

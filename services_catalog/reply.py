@@ -279,7 +279,8 @@ def _emergency(answer: Answer, words: Words) -> Reply:
         lines = [Line(words.t("emergency.fallback"), "urgent"), Line(words.t("emergency.say_where"))]
         return Reply(answer.lang, (Block(tuple(lines)),), emergency=True)
     first, *others = answer.emergency
-    lines = [Line(words.t("emergency.first", number=first.number, name=words.hotline_name(first)), "urgent")]
+    first_line = words.t("emergency.first", number=first.number, name=words.hotline_name(first))
+    lines = [Line(first_line, "urgent", f"tel:{first.number}")]  # the number to tap, first and largest
     for hotline in others:  # the other emergency numbers, and crisis lines (962525) where they apply
         also = words.t("emergency.also", number=hotline.number, name=words.hotline_name(hotline))
         lines.append(Line(also, "phone", f"tel:{hotline.number}"))
@@ -292,7 +293,8 @@ def _urgent_block(answer: Answer, words: Words) -> tuple[Block, ...]:
     if not answer.emergency:
         return ()
     first, *others = answer.emergency
-    lines = [Line(words.t("emergency.if_now", number=first.number, name=words.hotline_name(first)), "urgent")]
+    if_now = words.t("emergency.if_now", number=first.number, name=words.hotline_name(first))
+    lines = [Line(if_now, "urgent", f"tel:{first.number}")]
     lines += [
         Line(
             words.t("emergency.also", number=h.number, name=words.hotline_name(h)), "phone", f"tel:{h.number}"

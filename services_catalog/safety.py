@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from services_catalog.classifier import Guess
 from services_catalog.models import EmergencySign, Vocabulary, Words
 from services_catalog.pinyin import PinyinTable
 
+T = TypeVar("T")
 Status = Literal["now", "possible", "defused"]
 Strength = Literal["word", "sign", "condition", "maybe"]
 Level = Literal["now", "possible", "none"]
@@ -35,6 +36,7 @@ _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 _SOUND_CHARS = 200  # characters of a clause searched for words by sound
 _NEGATION_WINDOW = 3  # characters before a danger word where a negation denies it
 _SIGN_CLAUSES = 4  # a sign's words may be told over this many clauses in a row
+_MAX_CLAUSES = 80  # clauses of a message read for danger (its beginning and its end)
 # Contexts against which the classifier alone never raises an alarm, wherever they are said: a
 # story, a pet, a figure of speech, a complaint, a danger that is over.
 _FRAMES = frozenset({"story", "pet", "figure_of_speech", "hazard", "over"})
@@ -76,6 +78,23 @@ class Lexicon:
         if self._regex is None:
             return False
         return self._regex.match(text) is not None
+
+
+class TaggedLexicon(Lexicon, Generic[T]):
+    """Words of several groups found in one pass; each word found comes with its groups' tags."""
+
+    def __init__(self, groups: Iterable[tuple[T, Iterable[str]]]) -> None:
+        self._tags: dict[str, list[T]] = {}
+        for tag, words in groups:
+            for w in words:
+                key = w.strip().lower()
+                if key and tag not in self._tags.setdefault(key, []):
+                    self._tags[key].append(tag)
+        super().__init__(self._tags)
+
+    def tagged(self, text: str) -> list[tuple[int, int, str, list[T]]]:
+        """Every (start, end, word, tags) found, left to right."""
+        return [(start, end, word, self._tags[word]) for start, end, word in self.find(text)]
 
 
 def _pattern(word: str) -> str:
@@ -146,9 +165,6 @@ class Verdict:
 @dataclass(frozen=True)
 class _Topic:
     id: str
-    words: Lexicon
-    conditions: Lexicon
-    maybe: Lexicon
     signs: tuple[tuple[str, tuple[Lexicon, ...]], ...]
 
 
@@ -161,22 +177,15 @@ class SafetyCheck:
     ALARM_WITH_SIGN = 0.3
     ALARM_OVER_DEFUSED = 0.9
     HEDGE = 0.4
-    VETO = 0.15
+    VETO = 0.05
 
     def __init__(self, vocabulary: Vocabulary, pinyin: PinyinTable | None = None) -> None:
         self._topics = tuple(
-            _Topic(
-                topic,
-                Lexicon([*em.zh, *em.en]),
-                Lexicon(_words(em.conditions)),
-                Lexicon(_words(em.maybe)),
-                tuple(_sign(s) for s in em.signs),
-            )
-            for topic, em in vocabulary.emergency.items()
+            _Topic(topic, tuple(_sign(s) for s in em.signs)) for topic, em in vocabulary.emergency.items()
         )
         nn = vocabulary.not_now
-        self._not_now = tuple(
-            (name, Lexicon(_words(words)))
+        groups_not_now = tuple(
+            (name, _words(words))
             for name, words in (
                 ("over", nn.over),  # first: "已经好了" says it is over, whatever else is said
                 ("past", nn.past),
@@ -189,6 +198,19 @@ class SafetyCheck:
             )
         )
         self._hypothetical = Lexicon(_words(nn.hypothetical))
+        # One pass per clause: every danger word, tagged with its topic and strength, and every
+        # word that puts a danger outside now, tagged with its group (in order of precedence).
+        danger_groups: list[tuple[tuple[str, Strength], list[str]]] = []
+        for topic_id, em in vocabulary.emergency.items():
+            danger_groups.append(((topic_id, "word"), [*em.zh, *em.en]))
+            danger_groups.append(((topic_id, "condition"), _words(em.conditions)))
+            danger_groups.append(((topic_id, "maybe"), _words(em.maybe)))
+        self._danger_words: TaggedLexicon[tuple[str, Strength]] = TaggedLexicon(danger_groups)
+        self._context_words: TaggedLexicon[str] = TaggedLexicon(
+            [*groups_not_now, ("hypothetical", _words(nn.hypothetical))]
+        )
+        self._context_rank = {name: i for i, (name, _) in enumerate(groups_not_now)}
+        self._context_rank["hypothetical"] = len(self._context_rank)
         self._now = Lexicon(_words(vocabulary.now))
         self._cries = {w.lower() for w in _words(vocabulary.cries)}
         self._dialect = sorted(vocabulary.dialect.items(), key=lambda kv: -len(kv[0]))
@@ -203,7 +225,7 @@ class SafetyCheck:
         """Every danger in `text` (lower-cased, Simplified, punctuation kept), with its status."""
         for word, mandarin in self._dialect:
             text = text.replace(word, mandarin)
-        clauses = split_clauses(text)
+        clauses = _distinct(split_clauses(text))
         if not clauses:
             return SafetyReading()
         if " ".join(clauses) in self._cries or "".join(clauses) in self._cries:
@@ -251,8 +273,11 @@ class SafetyCheck:
                 elif mild[i] and not acute[i]:
                     status, because = "possible", "mild"
                 dangers.append(Danger(topic_id, name, strength, status, because, starts[i] + start, acute[i]))
+        whole = " | ".join(clauses)
         for topic in self._topics:
             for name, groups in topic.signs:
+                if not all(g.search(whole) is not None for g in groups):
+                    continue  # most signs are nowhere in the message: no clause-by-clause look
                 window = self._sign_window(clauses, groups)
                 if window is None:
                     continue
@@ -273,11 +298,13 @@ class SafetyCheck:
 
     @staticmethod
     def _sign_window(clauses: Sequence[str], groups: Sequence[Lexicon]) -> tuple[int, int] | None:
-        """The first clauses (at most three in a row) that hold a word of every group."""
+        """The first clauses (at most a few in a row) that hold a word of every group."""
+        found = [[g.search(c) is not None for c in clauses] for g in groups]
+        if not all(any(row) for row in found):
+            return None
         for first in range(len(clauses)):
             for last in range(first, min(first + _SIGN_CLAUSES, len(clauses))):
-                window = " | ".join(clauses[first : last + 1])
-                if all(g.search(window) is not None for g in groups):
+                if all(any(row[first : last + 1]) for row in found):
                     return first, last
         return None
 
@@ -382,26 +409,18 @@ class SafetyCheck:
         return found
 
     def _words_in(self, clause: str) -> list[tuple[str, str, Strength, int, int]]:
-        found: list[tuple[str, str, Strength, int, int]] = []
-        for topic in self._topics:
-            kinds: tuple[tuple[Strength, Lexicon], ...] = (
-                ("word", topic.words),
-                ("condition", topic.conditions),
-                ("maybe", topic.maybe),
-            )
-            for strength, lexicon in kinds:
-                found.extend(
-                    (topic.id, word, strength, start, end) for start, end, word in lexicon.find(clause)
-                )
+        found = [
+            (topic, word, strength, start, end)
+            for start, end, word, tags in self._danger_words.tagged(clause)
+            for topic, strength in tags
+        ]
         return found or self._sounds_in(clause)
 
     def _context(self, clause: str, carried: str) -> str:
         """Why this clause's dangers are not happening now ("" when nothing says so)."""
-        for name, lexicon in self._not_now:
-            if lexicon.search(clause) is not None:
-                return name
-        if self._hypothetical.search(clause) is not None:
-            return "hypothetical"
+        found = {tag for *_, tags in self._context_words.tagged(clause) for tag in tags}
+        if found:
+            return min(found, key=self._context_rank.__getitem__)
         return carried
 
     def _negated(self, clause: str, start: int) -> bool:
@@ -410,6 +429,16 @@ class SafetyCheck:
             words = clause[:start].split()
             return bool(words) and self._negation.search(words[-1]) is not None
         return self._negation.search(before) is not None
+
+
+def _distinct(clauses: list[str]) -> list[str]:
+    """Each clause once (a phrase said over and over adds nothing), and at most the first and the
+    last few dozen of a very long message, where people put what matters."""
+    seen: set[str] = set()
+    out = [c for c in clauses if not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
+    if len(out) > _MAX_CLAUSES:
+        out = out[: _MAX_CLAUSES * 3 // 4] + out[-(_MAX_CLAUSES // 4) :]
+    return out
 
 
 def split_clauses(text: str) -> list[str]:

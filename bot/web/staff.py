@@ -16,6 +16,7 @@ from bot.web.pages import purge_unanswered, render_page, request_lang, utc_to_lo
 from bot.web.render import SHANGHAI, Count, Verbatim, Words, counts_by, problem_lines
 from services_catalog import audit, feedback
 from services_catalog.errors import CatalogFileError
+from services_catalog.plan_coverage import plan_coverage
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -169,6 +170,7 @@ def _catalog_page(
         last_attempt=words.moment(live.last_attempt.astimezone(SHANGHAI).replace(tzinfo=None)),
         version=live.version,
         source=Verbatim(catalog.source),
+        coverage=plan_coverage(catalog),  # the count `doorstep catalog stats` prints too
         totals=[
             Count(words.t("catalog.facilities"), len(facilities)),
             Count(words.t("catalog.services"), len(catalog.services)),

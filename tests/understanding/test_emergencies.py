@@ -93,3 +93,14 @@ def test_an_illness_with_a_service_question_is_a_hedge_not_an_alarm(finder: Find
 
 def test_a_denied_danger_is_no_danger(finder: Finder) -> None:
     assert ask(finder, "没有着火，就是想问消防站在哪").intent != "emergency"
+
+
+def test_the_number_to_call_is_the_first_thing_a_phone_can_tap(finder: Finder) -> None:
+    """On every channel the first line of an emergency reply carries the number as a tel: link."""
+    from services_catalog.reply import build_reply
+
+    reply = build_reply(ask(finder, "我爸突然倒地，叫他也不答应"), finder.catalog)
+    first = reply.blocks[0].lines[0]
+    assert first.style == "urgent" and first.href == "tel:120"
+    hedge = build_reply(ask(finder, "奶奶中风后要长期有人照顾，练塘有敬老院能住吗"), finder.catalog)
+    assert hedge.blocks[0].lines[0].href == "tel:120"

@@ -43,6 +43,16 @@ def test_the_catalogue_page_says_what_is_loaded(staff: TestClient, bundled_live:
     assert 'name="csrf_token"' in page
 
 
+def test_the_catalogue_page_shows_the_plan_coverage(staff: TestClient, bundled_live: LiveFinder) -> None:
+    """The same count of the plan's service items as `doorstep catalog stats` (issue 12)."""
+    from services_catalog.plan_coverage import plan_coverage
+
+    coverage = plan_coverage(bundled_live.finder.catalog)
+    page = staff.get("/staff/catalog").text
+    assert 'id="plan-coverage"' in page
+    assert f"规划中 {coverage.service_items} 项服务里 {coverage.covered} 项可回答" in page
+
+
 def test_a_broken_catalogue_is_not_loaded_and_its_problems_are_listed(
     staff_on_copy: TestClient, editable: LiveFinder, catalog_copy: Path
 ) -> None:
