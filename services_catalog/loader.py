@@ -211,6 +211,11 @@ class _Lines:
                 self._map = {}
         return _line_for(self._map, loc)
 
+    def release(self) -> None:
+        """Let the map go (worked out again if a later check needs it): at 100,000 records with
+        a problem each, keeping every file's map would cost hundreds of megabytes."""
+        self._map = None
+
 
 @dataclass(slots=True)
 class _Record:
@@ -381,6 +386,7 @@ class _Reader:
                 self.read_records(rel, key, value, lines, written.get(key, {}))
             else:
                 self.read_single(rel, key, value, lines)
+        lines.release()
 
     def read_records(
         self, rel: str, key: str, value: object, lines: _Lines, written: dict[int, tuple[float, float]]
