@@ -43,7 +43,7 @@ from services_catalog.catalog import Catalog
 from services_catalog.coords import QINGPU_BBOX, gcj02_to_wgs84, haversine_m, in_china, in_qingpu
 from services_catalog.errors import CatalogFileError, CatalogValidationError, Problem
 from services_catalog.hours import validate_opening_hours
-from services_catalog.linkcheck import canonical_url, domain_allowed, links_in, readable
+from services_catalog.linkcheck import canonical_url, domain_allowed, links_in, readable, readable_many
 from services_catalog.models import (
     TOWN_NAMES,
     Allowlist,
@@ -730,22 +730,30 @@ class _Reader:
         allow = self.singles.get("allowlist")
         domains = [d.lower().strip(".") for d in allow.get("domains") or []] if allow else []
         every = [rec for recs in self.records.values() for rec in recs] + list(self.singles.values())
-        # The same source note or hours string recurs on thousands of records: check each text once.
-        seen: dict[tuple[str, bool, bool], str | None] = {}
+        found: list[tuple[_Record, Path_, str, bool, bool]] = []
         for rec in every:
             in_vocabulary = rec.path[0] == "vocabulary"
             for sub, text in _texts(rec.model, ()):
                 name_like = in_vocabulary or bool(_NAME_FIELDS.intersection(map(str, sub)))
-                website = sub == ("website",)
-                key = (text, name_like, website)
-                if key in seen:
-                    message = seen[key]
-                else:
-                    message = seen[key] = text_problem(
-                        text, domains, name_like=name_like, website=website, check_links=bool(allow)
-                    )
-                if message:
-                    self.at(rec, sub, message)
+                found.append((rec, sub, text, name_like, sub == ("website",)))
+        # The same source note or hours string recurs on thousands of records: each text is read
+        # (`readable`, all in one go) and checked once.
+        texts = list(dict.fromkeys(text for _, _, text, _, _ in found))
+        as_read = dict(zip(texts, readable_many(texts), strict=True))
+        checked: dict[tuple[str, bool, bool], str | None] = {}
+        for rec, sub, text, name_like, website in found:
+            key = (text, name_like, website)
+            if key not in checked:
+                checked[key] = text_problem(
+                    text,
+                    domains,
+                    name_like=name_like,
+                    website=website,
+                    check_links=bool(allow),
+                    seen=as_read[text],
+                )
+            if message := checked[key]:
+                self.at(rec, sub, message)
 
     # -- building --
 
@@ -801,14 +809,16 @@ def text_problem(
     name_like: bool = False,
     website: bool = False,
     check_links: bool = True,
+    seen: str | None = None,
 ) -> str | None:
     """What is wrong with a piece of catalogue text (spam, a link where none belongs), or None.
 
     The text is read as a resident would see it (`linkcheck.readable`): 大佬們 in Traditional
     characters, ｗｗｗ．ｖｉｐ３３３．Ｃｏ in full-width letters, a domain split by zero-width
-    spaces or written vip333[.]co are all caught. Links are read the way browsers read them.
+    spaces or written vip333[.]co are all caught (`seen`: the text so read, when done already).
+    Links are read the way browsers read them.
     """
-    seen = readable(text)
+    seen = readable(text) if seen is None else seen
     links = links_in(seen) if "." in seen or ":" in seen else []  # a link has a dot or a scheme
     hosts = [link.host or link.text for link in links]
     foreign = [
@@ -989,28 +999,52 @@ def _texts(value: object, path: tuple[str | int, ...]) -> list[tuple[tuple[str |
     return out
 
 
-def _collect_texts(
-    value: object, path: tuple[str | int, ...], out: list[tuple[tuple[str | int, ...], str]]
-) -> None:
+def _collect_texts(value: object, path: Path_, out: list[tuple[Path_, str]]) -> None:
+    # The hot loop of the text checks (a million texts at 100,000 facilities): strings and lists
+    # of strings, by far the most common, are taken without a further call.
     cls = value.__class__
     if cls is str:
         out.append((path, value))  # type: ignore[arg-type]  # checked: a str
     elif isinstance(value, BaseModel):
-        for name, item in value.__dict__.items():  # the fields a (partial) record has
-            if (
-                item is None
-                or name in _NOT_FREE_TEXT
-                or item.__class__ in _NOT_TEXT
-                or isinstance(item, Enum)
-            ):
+        fields = value.__dict__  # the fields a (partial) record has
+        for name in _text_fields(type(value)):
+            item = fields.get(name)
+            if item is None:
                 continue
-            _collect_texts(item, (*path, name), out)
+            kind = item.__class__
+            if kind is str:
+                out.append(((*path, name), item))
+            elif kind is list and all(x.__class__ is str for x in item):
+                out += [((*path, name, i), x) for i, x in enumerate(item)]
+            else:
+                _collect_texts(item, (*path, name), out)
     elif cls is list or cls is tuple:
         for i, item in enumerate(value):  # type: ignore[arg-type]  # checked: a list or tuple
             _collect_texts(item, (*path, i), out)
     elif cls is dict:
         for key, item in value.items():  # type: ignore[attr-defined]  # checked: a dict
             _collect_texts(item, (*path, str(key)), out)
+
+
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` that can hold free text (not numbers, dates, enums or checked ids)."""
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if name not in _NOT_FREE_TEXT and not _never_text(info.annotation)
+    )
+
+
+def _never_text(annotation: object) -> bool:
+    """Whether a field of this type can hold no text: a number, a date, an enum, a flag."""
+    if isinstance(annotation, type):
+        return annotation in _NOT_TEXT or issubclass(annotation, Enum)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, typing.Annotated) and args:
+        return all(_never_text(a) for a in (args[:1] if origin is typing.Annotated else args))
+    return False
 
 
 _NOT_TEXT = frozenset({int, float, bool, dt.date, dt.datetime})
