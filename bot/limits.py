@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, Session, SQLModel, col, delete
 
 from bot.ratelimit import SlidingWindowLimit, Verdict
+from services_catalog.db import create_all
 
 WINDOW_SECONDS = 60
 
@@ -55,7 +56,7 @@ class RateCount(SQLModel, table=True):
 
 def create_tables(engine: Engine) -> None:
     """Create the count table when it does not exist yet."""
-    SQLModel.metadata.create_all(engine, tables=[RateCount.__table__])  # type: ignore[attr-defined]
+    create_all(engine, tables=[RateCount.__table__])  # type: ignore[attr-defined]
 
 
 class StoreLimit:

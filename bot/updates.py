@@ -34,6 +34,8 @@ from sqlalchemy import Engine, and_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
+from services_catalog.db import create_all
+
 HEARTBEAT = 2.0  # seconds between heartbeats of a running bot process
 DEAD_AFTER = dt.timedelta(seconds=8)  # a process silent this long is taken for dead
 KEEP = dt.timedelta(days=1)  # how long update ids are kept (Telegram gives up after a day)
@@ -102,7 +104,7 @@ class Claim:
 
 def create_tables(engine: Engine) -> None:
     """Create the update and instance tables when they do not exist yet."""
-    SQLModel.metadata.create_all(
+    create_all(
         engine,
         tables=[TelegramUpdate.__table__, BotInstance.__table__],  # type: ignore[attr-defined]
     )

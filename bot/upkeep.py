@@ -29,6 +29,7 @@ from sqlmodel import Field, Session, SQLModel
 from bot import limits
 from bot.settings import Settings
 from services_catalog import demand, feedback, memory
+from services_catalog.db import create_all
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class JobRun(SQLModel, table=True):
 
 def create_tables(engine: Engine) -> None:
     """Create the job table when it does not exist yet."""
-    SQLModel.metadata.create_all(engine, tables=[JobRun.__table__])  # type: ignore[attr-defined]
+    create_all(engine, tables=[JobRun.__table__])  # type: ignore[attr-defined]
 
 
 def _lock_key(job: str) -> int:

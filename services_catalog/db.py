@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import SQLModel, create_engine
@@ -75,9 +76,27 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_LOCK) else "BEGIN")
 
 
+# PostgreSQL advisory lock key ("dsch"): one process at a time creates tables.
+_SCHEMA_LOCK = 0x64736368
+
+
+def create_all(engine: Engine, tables: Sequence[Any] | None = None) -> None:
+    """`SQLModel.metadata.create_all`, one process at a time on PostgreSQL.
+
+    Processes started together (several bots and consoles on one store) would otherwise race to
+    create the same table, and all but one fail (a unique violation in PostgreSQL's catalogue).
+    """
+    if engine.dialect.name != "postgresql":
+        SQLModel.metadata.create_all(engine, tables=tables)
+        return
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        SQLModel.metadata.create_all(connection, tables=tables)
+
+
 def create_tables(engine: Engine) -> None:
     """Create every table of every imported SQLModel model that does not exist yet."""
     # Importing the modules registers their tables on SQLModel.metadata.
     from services_catalog import audit, demand, feedback, store  # noqa: F401
 
-    SQLModel.metadata.create_all(engine)
+    create_all(engine)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, Session, SQLModel, col, delete, select, update
 
+from services_catalog.db import create_all
 from services_catalog.redact import fit_to_keep
 
 log = logging.getLogger(__name__)
@@ -334,7 +335,7 @@ def create_memory_tables(engine: Engine) -> None:
     Earlier versions kept Telegram users in `bot_user`: the languages they chose move to the new
     table and the old table (which may still hold locations) is dropped.
     """
-    SQLModel.metadata.create_all(
+    create_all(
         engine,
         tables=[ConversationRow.__table__, Delivery.__table__],  # type: ignore[attr-defined]
     )

@@ -26,6 +26,8 @@ from typing import Literal
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, func
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
+from services_catalog.db import create_all
+
 Role = Literal["operator", "staff"]
 ROLES: tuple[Role, ...] = ("operator", "staff")
 
@@ -116,7 +118,7 @@ class AccountSummary:
 
 def create_tables(engine: Engine) -> None:
     """Create the account tables when they do not exist yet (and drop the old tokens without expiry)."""
-    SQLModel.metadata.create_all(
+    create_all(
         engine,
         tables=[
             ConsoleUser.__table__,  # type: ignore[attr-defined]  # SQLModel sets it

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, and_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
+from services_catalog.db import create_all
 from services_catalog.redact import valid_unicode
 
 ACCOUNT_FREE_FAILURES = 3
@@ -65,7 +66,7 @@ class Refusal:
 
 def create_tables(engine: Engine) -> None:
     """Create the table of failures when it does not exist yet."""
-    SQLModel.metadata.create_all(engine, tables=[SignInFailures.__table__])  # type: ignore[attr-defined]
+    create_all(engine, tables=[SignInFailures.__table__])  # type: ignore[attr-defined]
 
 
 def address_key(address: str) -> str:

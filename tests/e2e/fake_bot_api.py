@@ -7,6 +7,8 @@
 polling: the request waits until an update is pushed or the timeout passes). Every call is
 recorded. `fail_next(method, status, ...)` makes the next call of a method fail once, the way
 Telegram does (429 with `parameters.retry_after`, a bare 502 from the proxy in front of it).
+`hold_next(method, chat_id)` delivers the next such call to a chat but holds back its answer
+until `release()`: a message Telegram delivered whose confirmation the bot is still waiting for.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class FakeBotApi:
         self._next_update_id = 1
         self._next_message_id = 100
         self._faults: dict[str, list[Fault]] = {}
+        self._holds: set[tuple[str, int]] = set()
+        self._released = threading.Event()
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -87,7 +91,8 @@ class FakeBotApi:
         return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
 
     def stop(self) -> None:
-        """Stop serving and wake any waiting long poll."""
+        """Stop serving and wake any waiting long poll (and held answers)."""
+        self._released.set()
         with self._cond:
             self._cond.notify_all()
         if self._server is not None:
@@ -126,6 +131,15 @@ class FakeBotApi:
             fault = Fault(status, b"<html><body>502 Bad Gateway</body></html>", "text/html")
         with self._cond:
             self._faults.setdefault(method, []).append(fault)
+
+    def hold_next(self, method: str, chat_id: int) -> None:
+        """Deliver the next `method` call to `chat_id`, but keep its answer back until `release()`."""
+        with self._cond:
+            self._holds.add((method, chat_id))
+
+    def release(self) -> None:
+        """Send every held answer."""
+        self._released.set()
 
     def calls_of(self, method: str, *, ok: bool = True) -> list[Call]:
         """Recorded calls of `method` (only the successful ones unless ok=False)."""
@@ -169,8 +183,12 @@ class FakeBotApi:
         with self._cond:
             faults = self._faults.get(method)
             fault = faults.pop(0) if faults else None
+            held = fault is None and (method, params.get("chat_id")) in self._holds
+            self._holds.discard((method, params.get("chat_id")))
             self.calls.append(Call(method, params, fault.status if fault else 200, time.monotonic()))
             self._cond.notify_all()
+        if held:
+            self._released.wait(60)
         if fault is not None:
             self._send(request, fault.status, fault.body, fault.content_type)
             return
