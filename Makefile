@@ -27,7 +27,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot services_catalog handlers locales tests bench
 	$(BIN)/mypy
 
+# The load section drives `doorstep web` with Debian's wrk: installed here when missing (as root,
+# with apt-get); without it that section says it was skipped.
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
+		echo "make bench: wrk is not installed (apt-get install wrk); the load section will be skipped"
 	$(BIN)/python -m bench
 
 clean:

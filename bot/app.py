@@ -42,6 +42,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.delivery import ExactlyOnceApplication, RecordingBot, TransientRetries
 from bot.limits import make_limit
 from bot.logs import configure_logging as base_logging
+from bot.serving import freeze_loaded
 from bot.settings import Settings
 from bot.updates import UpdateLog, bot_id_of
 from bot.webhook import serve_webhook
@@ -241,6 +242,7 @@ def run_bot(
         print(f"doorstep bot: {problem}", file=sys.stderr)
         return 1
     application = build_application(settings, live, engine)
+    freeze_loaded()
     if webhook_url and not secret_token:
         # Without a secret anyone who finds the URL could post updates in any user's name.
         secret_token = secrets.token_urlsafe(32)

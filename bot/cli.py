@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="the operator console")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=8080)
+    web.add_argument(
+        "--workers", type=int, default=1, help="processes serving the console (default 1; up to one per core)"
+    )
 
     users = sub.add_parser("users", help="console accounts")
     usub = users.add_subparsers(dest="users_command", required=True)

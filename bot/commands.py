@@ -64,9 +64,11 @@ def run_bot(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def web(settings: Settings, args: argparse.Namespace) -> int:
-    """The operator console."""
-    from bot.web.server import serve
+    """The operator console (in one process, or in --workers N processes on one port)."""
+    from bot.web.server import serve, serve_workers
 
+    if getattr(args, "workers", 1) != 1:
+        return serve_workers(settings, host=args.host, port=args.port, workers=args.workers)
     live, engine = _live(settings)
     return serve(settings, live, engine, host=args.host, port=args.port)
 

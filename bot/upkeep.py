@@ -27,9 +27,11 @@ from sqlalchemy import Engine, text
 from sqlmodel import Field, Session, SQLModel
 
 from bot import limits
+from bot.serving import freeze_loaded
 from bot.settings import Settings
 from services_catalog import demand, feedback, memory
 from services_catalog.db import create_all
+from services_catalog.notes import Notes
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ PURGE_EVERY = dt.timedelta(minutes=1)  # how often, across all instances, old da
 
 class Reloadable(Protocol):
     """What upkeep needs of the running catalogue (`services_catalog.live.LiveFinder`)."""
+
+    notes: Notes
 
     def reload_if_changed(self) -> bool: ...
 
@@ -152,11 +156,24 @@ def purge_if_due(
 
 
 async def console_upkeep(settings: Settings, live: Reloadable, engine: Engine) -> None:
-    """`doorstep web`'s background work until cancelled: new catalogues, and shared purges."""
+    """`doorstep web`'s background work until cancelled: new catalogues, notes for staff written in
+    batches, shared purges; the notes kept in memory are written when it is cancelled too."""
+    try:
+        await _console_rounds(settings, live, engine)
+    finally:
+        await asyncio.to_thread(live.notes.flush)
+
+
+async def _console_rounds(settings: Settings, live: Reloadable, engine: Engine) -> None:
     while True:
+        try:
+            await asyncio.to_thread(live.notes.flush)
+        except Exception as err:
+            log.warning("could not write notes for staff: %s", type(err).__name__)
         try:
             if await asyncio.to_thread(live.reload_if_changed):
                 log.info("catalogue reloaded (imported by another process)")
+                freeze_loaded()
         except Exception as err:  # answers from the current catalogue beat no answers
             log.warning("could not check for a newer catalogue: %s", type(err).__name__)
         try:

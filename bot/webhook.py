@@ -16,12 +16,9 @@ may serve the same URL behind a load balancer: the store decides who answers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
-import signal
-from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -33,6 +30,7 @@ from telegram import Update
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application
 
+from bot.serving import Server, serve_until_signalled
 from bot.updates import UpdateLog
 
 log = logging.getLogger(__name__)
@@ -72,15 +70,6 @@ def webhook_app(
     return Starlette(routes=[Route(f"/{path}", receive, methods=["POST"])])
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, with signals left to `serve_webhook` (uvicorn would re-raise them, ending the
-    process before the bot has answered what it queued)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve_webhook(
     application: Application[Any, Any, Any, Any, Any, Any],
     updates: UpdateLog,
@@ -93,7 +82,7 @@ async def serve_webhook(
     allowed_updates: list[str],
 ) -> None:
     """Run the bot behind its webhook until SIGINT or SIGTERM, then answer what is queued and stop."""
-    server = _Server(
+    server = Server(
         uvicorn.Config(
             webhook_app(application, updates, path, secret),
             host=listen,
@@ -103,9 +92,6 @@ async def serve_webhook(
             server_header=False,
         )
     )
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     await application.initialize()
     try:
         if application.post_init is not None:
@@ -113,15 +99,13 @@ async def serve_webhook(
         await application.start()
         await _set_webhook(application, webhook_url, secret, allowed_updates)
         log.info("listening for Telegram's updates on %s:%s/%s", listen, port, path)
-        await server.serve()
+        await serve_until_signalled([server])
     finally:
         if application.running:
             await application.stop()  # answers what is queued first
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
 
 
 async def _set_webhook(

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import upkeep
+from bot.serving import freeze_loaded
 from bot.updates import HEARTBEAT
 from handlers.context import Services
 
@@ -37,6 +38,7 @@ def reload_catalogue(services: Services) -> None:
     try:
         if services.live.reload_if_changed():
             log.info("catalogue reloaded")
+            freeze_loaded()
     except Exception as err:  # answers from the current catalogue beat no answers
         log.warning("could not check for a newer catalogue: %s", type(err).__name__)
         log.debug("catalogue check failed", exc_info=err)

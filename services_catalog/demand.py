@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import UniqueConstraint, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,25 +33,22 @@ class AskedCount(SQLModel, table=True):
     n: int = 0
 
 
-def record_asked(*, session: Session, kind: str, town: str | None, day: dt.date | None = None) -> None:
-    """Count one question for `kind` in `town` (None: no town known)."""
+def record_asked(
+    *, session: Session, kind: str, town: str | None, day: dt.date | None = None, n: int = 1
+) -> None:
+    """Count `n` questions for `kind` in `town` (None: no town known), in one statement.
+
+    An upsert: counts from several processes at once add up (a read, then a write, would lose some).
+    """
     day = day or dt.datetime.now(SHANGHAI).date()
-    key = (day, kind[:64], (town or NO_TOWN)[:64])
-    for _ in range(2):  # a concurrent first count of the same key: the loser adds to the winner's row
-        row = session.exec(
-            select(AskedCount).where(
-                AskedCount.day == key[0], AskedCount.kind == key[1], AskedCount.town == key[2]
-            )
-        ).first()
-        if row is None:
-            row = AskedCount(day=key[0], kind=key[1], town=key[2], n=0)
-        row.n += 1
-        session.add(row)
-        try:
-            session.commit()
-            return
-        except IntegrityError:
-            session.rollback()
+    table: Any = AskedCount.__table__  # type: ignore[attr-defined]  # SQLModel sets it
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(table)
+        .values(day=day, kind=kind[:64], town=(town or NO_TOWN)[:64], n=n)
+        .on_conflict_do_update(index_elements=["day", "kind", "town"], set_={"n": table.c.n + n})
+    )
+    session.commit()
 
 
 def asked_by_kind_and_town(*, session: Session, days: int = 90) -> Counter[tuple[str, str]]:

@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from services_catalog import demand, feedback, store
+from services_catalog import store
 from services_catalog.answer import Answer, Question
 from services_catalog.catalog import Catalog
 from services_catalog.errors import CatalogError, Problem
 from services_catalog.finder import Finder
 from services_catalog.loader import check_catalog, load_catalog
+from services_catalog.notes import Notes
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class LiveFinder:
         self._finder = Finder(catalog)
         self.last_attempt: dt.datetime = catalog.loaded_at
         self.last_problems: list[Problem] = []
+        self.notes = Notes(engine)
 
     @property
     def finder(self) -> Finder:
@@ -87,27 +88,17 @@ class LiveFinder:
         return self._finder
 
     def answer(self, question: Question) -> Answer:
-        """Answer with the current Finder, keeping unanswered questions (text only) for staff."""
+        """Answer with the current Finder, noting for staff what was asked for and what could not be
+        answered (text only; `notes`, written at once or, in a busy console, in batches)."""
         answer = self._finder.answer(question)
-        if self.engine is not None and (answer.intent in UNANSWERED_INTENTS or answer.clarify):
-            try:
-                with Session(self.engine) as session:
-                    feedback.record_unanswered(session=session, text=question.text, intent=answer.intent)
-            except Exception:  # the resident's answer matters more than the statistic
-                log.exception("could not record an unanswered question")
-        if (
-            self.engine is not None
-            and answer.intent == "find_facility"
-            and answer.kind
-            and not question.offset
-        ):
-            try:  # a count per kind and town, for staff to check the most asked-for records first
-                with Session(self.engine) as session:
-                    demand.record_asked(
-                        session=session, kind=answer.kind, town=answer.town or answer.where.town
-                    )
-            except Exception:
-                log.exception("could not count an asked-for kind")
+        try:
+            if answer.intent in UNANSWERED_INTENTS or answer.clarify:
+                self.notes.unanswered(question.text, answer.intent)
+            if answer.intent == "find_facility" and answer.kind and not question.offset:
+                # a count per kind and town, for staff to check the most asked-for records first
+                self.notes.asked(answer.kind, answer.town or answer.where.town)
+        except Exception:  # the resident's answer matters more than the statistic
+            log.exception("could not note a question for staff")
         return answer
 
     def reload(self) -> list[Problem]:

@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, func
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, func, text
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from services_catalog.db import create_all
@@ -42,6 +42,9 @@ TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 3650
 # A signed-in browser session: one working day, then sign in again.
 SESSION_HOURS = 12
+# Announced (PostgreSQL NOTIFY) whenever tokens or sessions end or an account changes, so every
+# console forgets the tokens it remembers (`bot.web.token_cache`).
+CHANGES_CHANNEL = "doorstep_accounts"
 
 
 def _now() -> dt.datetime:
@@ -236,15 +239,25 @@ def authenticate(*, engine: Engine, name: str, password: str) -> Account | None:
 
 def account_for_token(*, engine: Engine, token: str) -> Account | None:
     """The account a live bearer token belongs to, else None."""
+    found = live_token(engine=engine, token=token)
+    return found[0] if found is not None else None
+
+
+def live_token(*, engine: Engine, token: str) -> tuple[Account, dt.datetime] | None:
+    """The account a live bearer token belongs to, and when the token ends; else None."""
     if not token:
         return None
     with Session(engine) as session:
-        user = session.exec(
-            select(ConsoleUser)
+        row = session.exec(
+            select(ConsoleUser, ApiToken.expires)
             .join(ApiToken, ApiToken.user_id == ConsoleUser.id)  # type: ignore[arg-type]  # SQLModel column
             .where(ApiToken.token_sha256 == _sha256(token), col(ApiToken.expires) > _now())
         ).first()
-    return _account(user) if user is not None else None
+    if row is None:
+        return None
+    user, expires = row
+    account = _account(user)
+    return (account, _utc(expires)) if account is not None else None
 
 
 def start_session(*, engine: Engine, name: str) -> str:
@@ -347,12 +360,19 @@ def find_account(*, engine: Engine, name: str) -> Account | None:
     return _account(user) if user is not None else None
 
 
+def _announce_change(session: Session) -> None:
+    """Tell every console, when this transaction commits, that accounts changed (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANGES_CHANNEL})
+
+
 def _user(session: Session, name: str) -> ConsoleUser | None:
     return session.exec(select(ConsoleUser).where(ConsoleUser.name == name.strip())).first()
 
 
 def _end_all(session: Session, user: ConsoleUser) -> tuple[int, int]:
-    """Delete every token and session of `user` (in the caller's transaction)."""
+    """Delete every token and session of `user` (in the caller's transaction), and say so."""
+    _announce_change(session)
     tokens = session.exec(delete(ApiToken).where(col(ApiToken.user_id) == user.id))
     sessions = session.exec(delete(SignedInSession).where(col(SignedInSession.user_id) == user.id))
     return int(tokens.rowcount or 0), int(sessions.rowcount or 0)

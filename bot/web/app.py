@@ -10,7 +10,11 @@ nothing is loaded from outside (no CDN).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,11 +28,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
+from bot.upkeep import console_upkeep
 from bot.web import accounts, accounts_page, api, chat, coverage, operator, records, staff, throttle, wechat
 from bot.web.access_log import AccessLog
 from bot.web.auth import LoginRequired, session_account
 from bot.web.deps import Console
 from bot.web.pages import HERE, make_templates, purge_unanswered, render_page
+from bot.web.token_cache import TokenCache
 from locales import default_locales
 from services_catalog import db
 from services_catalog.live import LiveFinder
@@ -86,8 +92,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
-    """The console's ASGI app over `live`, with accounts and feedback in `engine`'s store."""
+def create_app(settings: Settings, live: LiveFinder, engine: Engine, *, background: bool = False) -> FastAPI:
+    """The console's ASGI app over `live`, with accounts and feedback in `engine`'s store.
+
+    With `background` (as `doorstep web` runs it), while the app runs: catalogues imported by
+    other processes are picked up and what is kept no longer is deleted (`bot.upkeep`), notes for
+    staff are written in batches, and bearer tokens are remembered until accounts change
+    (`bot.web.token_cache`).
+    """
     db.create_tables(engine)
     accounts.create_tables(engine)
     throttle.create_tables(engine)
@@ -98,15 +110,18 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
         locales=default_locales(),
         templates=make_templates(),
     )
+    tokens = TokenCache(engine)
     app = FastAPI(
         title="Doorstep (家门口) console API",
         summary="Qingpu's public services, for hotline tools. Send `Authorization: Bearer TOKEN`.",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # served by `api.schema_router`, behind sign-in
+        lifespan=_in_background(settings, live, engine, tokens) if background else None,
     )
     app.state.engine = engine
     app.state.console = console
+    app.state.token_cache = tokens
     secret = settings.doorstep_secret_key.get_secret_value() if settings.doorstep_secret_key else ""
     app.add_middleware(
         SessionMiddleware,
@@ -128,6 +143,27 @@ def create_app(settings: Settings, live: LiveFinder, engine: Engine) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _in_background(
+    settings: Settings, live: LiveFinder, engine: Engine, tokens: TokenCache
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: housekeeping and the token listener while it runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        live.notes.deferred = True  # written every few seconds by the housekeeping
+        tokens.start()
+        upkeep = asyncio.create_task(console_upkeep(settings, live, engine), name="doorstep-upkeep")
+        try:
+            yield
+        finally:
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep  # writes the notes it kept
+            tokens.stop()
+
+    return lifespan
 
 
 def _add_error_handlers(app: FastAPI) -> None:

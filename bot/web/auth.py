@@ -19,6 +19,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from bot.web import throttle
 from bot.web.accounts import (
@@ -30,6 +31,7 @@ from bot.web.accounts import (
     start_session,
 )
 from bot.web.throttle import Refusal
+from bot.web.token_cache import TokenCache
 from services_catalog.redact import valid_unicode
 
 SESSION_ID = "sid"
@@ -159,11 +161,7 @@ def require_api_account(
     if credentials is not None and credentials.scheme.lower() == "bearer":
         account = account_for_token(engine=engine_of(request), token=credentials.credentials)
     if account is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a valid bearer token is needed (doorstep users token NAME)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _unauthorised()
     return account
 
 
@@ -174,7 +172,32 @@ def safe_next(path: str | None) -> str:
     return path
 
 
-def require_staff_api_account(account: Annotated[Account, Depends(require_api_account)]) -> Account:
+async def require_api_client(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Account:
+    """`require_api_account` for route dependencies: a token this process remembers costs nothing
+    (`bot.web.token_cache`); any other is looked up in the store off the event loop."""
+    account = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        cache: TokenCache = request.app.state.token_cache
+        account = cache.remembered(credentials.credentials)
+        if account is None:
+            account = await run_in_threadpool(cache.lookup, credentials.credentials)
+    if account is None:
+        raise _unauthorised()
+    return account
+
+
+def _unauthorised() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "a valid bearer token is needed (doorstep users token NAME)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def require_staff_api_account(account: Annotated[Account, Depends(require_api_client)]) -> Account:
     """The bearer token's account, when it is staff; 403 for operators."""
     if not account.is_staff:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "changing records needs a staff account's token")
@@ -184,5 +207,5 @@ def require_staff_api_account(account: Annotated[Account, Depends(require_api_ac
 # The accounts route handlers ask for, by what they may do.
 SignedIn = Annotated[Account, Depends(require_account)]
 StaffMember = Annotated[Account, Depends(require_staff)]
-ApiClient = Annotated[Account, Depends(require_api_account)]
+ApiClient = Annotated[Account, Depends(require_api_client)]
 StaffApiClient = Annotated[Account, Depends(require_staff_api_account)]

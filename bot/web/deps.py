@@ -32,7 +32,7 @@ class Console:
     templates: Jinja2Templates
 
 
-def get_console(request: Request) -> Console:
+async def get_console(request: Request) -> Console:  # async: no thread for a lookup
     """The console's services, put on the app's state by `create_app`."""
     console: Console = request.app.state.console
     return console
@@ -41,7 +41,7 @@ def get_console(request: Request) -> Console:
 ConsoleDep = Annotated[Console, Depends(get_console)]
 
 
-def live_finder(console: ConsoleDep) -> Finder:
+async def live_finder(console: ConsoleDep) -> Finder:
     """The Finder answering right now: one catalogue for the whole request, even during a reload."""
     return console.live.finder
 

@@ -13,6 +13,7 @@ from services_catalog import feedback
 from services_catalog.conversation import Conversation, Pressed, Said
 from services_catalog.live import LiveFinder
 from services_catalog.memory import ConversationRow, StoredMemory, create_memory_tables
+from services_catalog.notes import Notes
 from services_catalog.redact import fit_to_keep, round_coordinates
 
 TTL = dt.timedelta(hours=2)
@@ -52,7 +53,7 @@ def test_lone_surrogates_become_replacement_characters_and_pairs_their_character
 def conversation(any_engine: Engine) -> Conversation:
     create_memory_tables(any_engine)
     live = LiveFinder(BUNDLED_CATALOG, engine=None)
-    live.engine = any_engine  # unanswered questions are recorded in this store
+    live.notes = Notes(any_engine)  # unanswered questions are noted in this store
     return Conversation(live, StoredMemory(any_engine, TTL), engine=any_engine)
 
 
