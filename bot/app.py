@@ -242,6 +242,10 @@ def run_bot(
         print(f"doorstep bot: {problem}", file=sys.stderr)
         return 1
     application = build_application(settings, live, engine)
+    # Notes for staff are written every few seconds by the housekeeping, not while a resident waits.
+    notes = getattr(live, "notes", None)
+    if notes is not None:
+        notes.deferred = True
     freeze_loaded()
     if webhook_url and not secret_token:
         # Without a secret anyone who finds the URL could post updates in any user's name.

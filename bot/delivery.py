@@ -169,7 +169,16 @@ class ExactlyOnceApplication(Application):  # type: ignore[type-arg]  # parametr
             return
         answering.add(update_id)
         try:
-            claim = await asyncio.to_thread(updates.begin, update_id, update.to_dict())
+            try:
+                claim = await asyncio.to_thread(updates.begin, update_id, update.to_dict())
+            except Exception as err:  # the store is unreachable: answer anyway, once as far as we know
+                log.warning(
+                    "update %s: the store could not record it (%s); answering it",
+                    update_id,
+                    type(err).__name__,
+                )
+                await super().process_update(update)
+                return
             if claim is None:
                 log.info("update %s: answered already, or being answered elsewhere", update_id)
                 return
@@ -179,7 +188,7 @@ class ExactlyOnceApplication(Application):  # type: ignore[type-arg]  # parametr
                 else:
                     await super().process_update(update)
             finally:
-                await asyncio.to_thread(updates.finish, update_id)
+                await _keep(updates.finish, update_id)
         finally:
             answering.discard(update_id)
 

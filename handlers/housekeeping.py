@@ -6,8 +6,9 @@ the Finder holds up the residents' messages, and a failing step is logged and tr
 
     every 2 seconds (`HEARTBEAT`)     this process is alive (`bot.updates`); updates left
                                       unanswered by a process that died are taken over and answered
-    every `reload_every` seconds      a catalogue imported by another process
-                                      (`doorstep catalog reload`) replaces the running one
+    every `reload_every` seconds      notes for staff kept in memory are written; a catalogue
+                                      imported by another process (`doorstep catalog reload`)
+                                      replaces the running one
     at start-up and every minute      what is kept no longer is deleted, for every channel and
                                       process (`bot.upkeep.purge_if_due`: one instance at a time)
 """
@@ -42,6 +43,13 @@ def reload_catalogue(services: Services) -> None:
     except Exception as err:  # answers from the current catalogue beat no answers
         log.warning("could not check for a newer catalogue: %s", type(err).__name__)
         log.debug("catalogue check failed", exc_info=err)
+
+
+def write_notes(services: Services) -> None:
+    """Write the notes for staff kept in memory (asked-for counts, unanswered questions)."""
+    notes = getattr(services.live, "notes", None)
+    if notes is not None:
+        notes.flush()  # a failing store keeps them for the next time, and says so
 
 
 def purge(services: Services) -> None:
@@ -88,6 +96,7 @@ async def run(services: Services, enqueue: Enqueue | None = None) -> None:
             await asyncio.to_thread(purge, services)
         if last_reload is None or now - last_reload >= services.reload_every:
             last_reload = now
+            await asyncio.to_thread(write_notes, services)
             await asyncio.to_thread(reload_catalogue, services)
         await asyncio.sleep(min(services.reload_every, services.purge_every, HEARTBEAT))
 
@@ -105,6 +114,7 @@ async def stop(services: Services) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await asyncio.to_thread(write_notes, services)
     if services.updates is not None:
         try:
             await asyncio.to_thread(services.updates.retire)
