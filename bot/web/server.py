@@ -194,6 +194,7 @@ def serve_workers(settings: Settings, *, host: str, port: int, workers: int) -> 
 def worker_app() -> FastAPI:
     """One worker of `doorstep web --workers N`: uvicorn calls this in each worker process, which
     reads the same environment `cli.main()` read, loads the catalogue, and serves the console."""
+    _end_with_parent()
     settings = Settings()
     configure_logging()
     engine = make_engine(settings.database_url)
@@ -203,3 +204,18 @@ def worker_app() -> FastAPI:
     app = create_app(settings, live, engine, background=True)
     freeze_loaded()
     return app
+
+
+def _end_with_parent() -> None:
+    """Ask Linux to stop this worker when the `doorstep web` that started it dies, even by SIGKILL
+    (uvicorn's workers would otherwise live on, orphaned; systemd kills them with the unit anyway)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not glibc: the unit's cgroup still ends it
+        return
