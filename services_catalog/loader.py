@@ -16,6 +16,7 @@ are converted to WGS-84 before any record is made, and each distinct text is che
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import difflib
 import functools
@@ -29,7 +30,7 @@ import types
 import typing
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import Enum
@@ -740,30 +741,29 @@ class _Reader:
         allow = self.singles.get("allowlist")
         domains = [d.lower().strip(".") for d in allow.get("domains") or []] if allow else []
         every = [rec for recs in self.records.values() for rec in recs] + list(self.singles.values())
-        found: list[tuple[_Record, Path_, str, bool, bool]] = []
+        # The same source note or hours string recurs on thousands of records: each text is read
+        # (`readable`, all in one go) and checked once. Two walks over the records rather than a
+        # list of every text: at 100,000 facilities that list alone would hold a hundred megabytes.
+        texts = list(dict.fromkeys(text for rec in every for _, text in _texts(rec.model, ())))
+        as_read = dict(zip(texts, readable_many(texts), strict=True))
+        del texts
+        checked: dict[tuple[str, bool, bool], str | None] = {}
         for rec in every:
             in_vocabulary = rec.path[0] == "vocabulary"
             for sub, text in _texts(rec.model, ()):
                 name_like = in_vocabulary or bool(_NAME_FIELDS.intersection(map(str, sub)))
-                found.append((rec, sub, text, name_like, sub == ("website",)))
-        # The same source note or hours string recurs on thousands of records: each text is read
-        # (`readable`, all in one go) and checked once.
-        texts = list(dict.fromkeys(text for _, _, text, _, _ in found))
-        as_read = dict(zip(texts, readable_many(texts), strict=True))
-        checked: dict[tuple[str, bool, bool], str | None] = {}
-        for rec, sub, text, name_like, website in found:
-            key = (text, name_like, website)
-            if key not in checked:
-                checked[key] = text_problem(
-                    text,
-                    domains,
-                    name_like=name_like,
-                    website=website,
-                    check_links=bool(allow),
-                    seen=as_read[text],
-                )
-            if message := checked[key]:
-                self.at(rec, sub, message)
+                key = (text, name_like, sub == ("website",))
+                if key not in checked:
+                    checked[key] = text_problem(
+                        text,
+                        domains,
+                        name_like=name_like,
+                        website=key[2],
+                        check_links=bool(allow),
+                        seen=as_read[text],
+                    )
+                if message := checked[key]:
+                    self.at(rec, sub, message)
 
     # -- building --
 
@@ -897,15 +897,24 @@ def _parse_in_workers(files: Sequence[tuple[str, Path]]) -> Iterator[tuple[yamlf
     """Each file parsed by worker processes, in order (for a large catalogue)."""
     # fork: the workers start at once with everything imported (this process has one thread).
     context = multiprocessing.get_context("fork")
+    workers = _workers()
+    paths = [str(path) for _, path in files]
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=_workers(), mp_context=context) as pool:
-            for result in pool.map(_parse_path, [str(path) for _, path in files]):
-                yield result
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            # A few files ahead, not all: a parsed file waiting here holds tens of megabytes.
+            ahead: collections.deque[Future[tuple[yamlfile.Parsed, _Written]]] = collections.deque()
+            for path in paths:
+                ahead.append(pool.submit(_parse_path, path))
+                if len(ahead) > workers:
+                    yield ahead.popleft().result()
+                    done += 1
+            while ahead:
+                yield ahead.popleft().result()
                 done += 1
     except (BrokenProcessPool, OSError):  # a worker killed (out of memory?): carry on here
-        for _, path in files[done:]:
-            yield _parse_path(str(path))
+        for path in paths[done:]:
+            yield _parse_path(path)
 
 
 def _raise(error: OSError) -> None:
