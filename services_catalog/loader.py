@@ -174,8 +174,8 @@ def check_catalog(folder: Path) -> tuple[Catalog | None, list[Problem]]:
     # would cost a quarter of the time. It runs again as usual when the catalogue is made.
     collecting = gc.isenabled()
     gc.disable()
+    reader = _Reader(Path(folder))
     try:
-        reader = _Reader(Path(folder))
         reader.read_all()
         reader.cross_check()
         problems = sorted(reader.problems)
@@ -183,6 +183,10 @@ def check_catalog(folder: Path) -> tuple[Catalog | None, list[Problem]]:
             return None, problems
         return reader.build(problems), problems
     finally:
+        if reader.size >= PARALLEL_BYTES:
+            # A large catalogue's objects live as long as it is served: kept out of the collector's
+            # scans for good (the first full scan of them would cost a second, and then again).
+            gc.freeze()
         if collecting:
             gc.enable()
 
@@ -261,6 +265,7 @@ class _Reader:
     key_lines: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # key -> [(file, line)]
     today: dt.date = field(default_factory=lambda: dt.datetime.now(SHANGHAI).date())
     unread: list[str] = field(default_factory=list)  # files that could not be read as YAML at all
+    size: int = 0  # bytes of YAML read
     digest: Any = field(default_factory=hashlib.sha256)  # of every file's name and bytes, in order
     changed_at: dt.datetime | None = None  # the newest file's modification time
 
@@ -326,7 +331,8 @@ class _Reader:
             raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
         readable: list[tuple[str, Path]] = []  # for the worker processes
         try:
-            parallel = _parallel(sum(path.stat().st_size for path in files))
+            self.size = sum(path.stat().st_size for path in files)
+            parallel = _parallel(self.size)
         except OSError as exc:
             raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
         for path in files:
