@@ -235,18 +235,23 @@ class IntentRules:
         g = ev.guess
         if g is None or len(ev.reading.text) < self.LONG_MESSAGE or ev.question.kind is not None:
             return None
+        return self._guessed_topic(g, "read as a whole")
+
+    def _clear(self, g: Guess) -> bool:
+        return g.p >= self.TOPIC_ALONE or (g.p >= self.TOPIC_CLEAR[0] and g.lead >= self.TOPIC_CLEAR[1])
+
+    def _guessed_topic(self, g: Guess, how: str) -> Decision | None:
+        """The place or service the classifier is clear about (None for any other label, or when
+        it is not clear)."""
         if not self._clear(g):
             return None
         kind, _, topic = g.label.partition(":")
-        because = f"read as a whole: {g.label} {g.p:.2f}"
+        because = f"{how}: {g.label} {g.p:.2f}"
         if kind == "find_facility" and topic in self._kinds:
             return Decision("find_facility", because, kind=topic)
         if kind == "service_info" and topic in self.catalog.services:
             return Decision("service_info", because, service=topic)
         return None
-
-    def _clear(self, g: Guess) -> bool:
-        return g.p >= self.TOPIC_ALONE or (g.p >= self.TOPIC_CLEAR[0] and g.lead >= self.TOPIC_CLEAR[1])
 
     def place_asked(self, ev: Evidence) -> Decision | None:
         """A kind of place named by its place name (办事大厅, 法律服务站) with where or near: the
@@ -329,15 +334,10 @@ class IntentRules:
     def classifier_topic(self, ev: Evidence) -> Decision | None:
         """Nothing named, but the classifier is sure what is meant ("白天能照顾她的地方")."""
         g = ev.guess
-        if g is None or ev.reading.has("off_topic") or not self._clear(g):
+        if g is None or ev.reading.has("off_topic"):
             return None
-        kind, _, topic = g.label.partition(":")
-        because = f"classifier: {g.label} {g.p:.2f}"
-        if kind == "find_facility" and topic in self._kinds:
-            return Decision("find_facility", because, kind=topic)
-        if kind == "service_info" and topic in self.catalog.services:
-            return Decision("service_info", because, service=topic)
-        return None  # help only for a greeting or a question about Doorstep (the rule below)
+        # Never help: that is only for a greeting or a question about Doorstep (the rule below).
+        return self._guessed_topic(g, "classifier")
 
     def help(self, ev: Evidence) -> Decision | None:
         """A greeting or a question about what Doorstep does."""
