@@ -40,12 +40,12 @@ from services_catalog.models import KIND_IDS
 from services_catalog.reply import (
     QUICK_KINDS,
     Block,
-    Button,
     Line,
     Reply,
     Words,
     block,
     build_reply,
+    buttons_for,
     hotlines_reply,
     menu_buttons,
     venue_reply,
@@ -377,11 +377,7 @@ class _Handling:
         lines = [self.t("lang.prompt")]
         if chosen:
             lines.insert(0, self.t("lang.unsupported", code=chosen[:16]))
-        choices = tuple(
-            Button(self.t(f"lang.{lang}"), data)
-            for lang in ("zh", "en")
-            if (data := btn.encode(btn.ChooseLanguage(lang)))
-        )
+        choices = buttons_for((self.t(f"lang.{lang}"), btn.ChooseLanguage(lang)) for lang in ("zh", "en"))
         typed = block(self.t("lang.type"), audience="text")  # where there are no buttons
         return self.send(Reply(self.lang, (block(*lines), typed), buttons=(choices,)))
 

@@ -19,7 +19,7 @@ a `Pressed` event to the conversation.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -524,51 +524,37 @@ def _result_block(n: int, r: Result, a: Answer, words: Words, now: dt.datetime |
     return Block(tuple(lines), facility=f.id)
 
 
+def buttons_for(choices: Iterable[tuple[str, btn.Button]]) -> tuple[Button, ...]:
+    """A button for each (label, what pressing it means) in `choices`, in order; one whose data
+    cannot be sent (`buttons.encode`) is left out rather than sent broken."""
+    return tuple(Button(label, data) for label, pressed in choices if (data := btn.encode(pressed)))
+
+
 def _result_buttons(answer: Answer, words: Words) -> tuple[tuple[Button, ...], ...]:
     """Map and "信息有误" for each place, "更多" when there are more, and the clarifying choices."""
     rows: list[tuple[Button, ...]] = []
-    for i, result in enumerate(answer.results):
+    for n, result in enumerate(answer.results, start=answer.offset + 1):
         facility = result.facility
-        row: list[Button] = []
-        venue = btn.encode(btn.ShowVenue(facility.id))
-        if venue:
-            label = words.t("buttons.map", n=answer.offset + i + 1, name=words.short_name(facility))
-            row.append(Button(label, venue))
-        report = btn.encode(btn.ReportWrong(facility.id))
-        if report:
-            row.append(Button(words.t("buttons.report"), report))
-        if row:
-            rows.append(tuple(row))
+        on_map = (words.t("buttons.map", n=n, name=words.short_name(facility)), btn.ShowVenue(facility.id))
+        report = (words.t("buttons.report"), btn.ReportWrong(facility.id))
+        rows.append(buttons_for([on_map, report]))
     shown = answer.offset + len(answer.results)
     if answer.results and answer.total_results > shown and not answer.clarify:
-        more = btn.encode(btn.MoreResults(shown, answer.kind))
-        if more:
-            rows.append((Button(words.t("buttons.more"), more),))
-    for option in answer.clarify[:8]:
-        data = btn.encode(btn.Choose(option))
-        if data:
-            rows.append((Button(words.option(option), data),))
-    return tuple(rows)
+        rows.append(buttons_for([(words.t("buttons.more"), btn.MoreResults(shown, answer.kind))]))
+    rows += [buttons_for([(words.option(option), btn.Choose(option))]) for option in answer.clarify[:8]]
+    return tuple(row for row in rows if row)
 
 
 def town_buttons(words: Words) -> tuple[Button, ...]:
     """The 11 towns, for a person who cannot or will not share a location."""
-    out = []
-    for name in TOWN_NAMES:
-        data = btn.encode(btn.ChooseTown(name))
-        if data:
-            out.append(Button(words.town(name), data))
-    return tuple(out)
+    return buttons_for((words.town(name), btn.ChooseTown(name)) for name in TOWN_NAMES)
 
 
 def menu_buttons(words: Words) -> tuple[Button, ...]:
     """The common needs, one button each."""
-    out = []
-    for kind in QUICK_KINDS:
-        data = btn.encode(btn.QuickKind(kind))
-        if data:
-            out.append(Button(words.loc.t(words.lang, f"conversation.quick.{kind}"), data))
-    return tuple(out)
+    return buttons_for(
+        (words.loc.t(words.lang, f"conversation.quick.{kind}"), btn.QuickKind(kind)) for kind in QUICK_KINDS
+    )
 
 
 # ------------------------------------------------------------------------------------ other replies
