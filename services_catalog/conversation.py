@@ -35,7 +35,14 @@ from services_catalog import feedback
 from services_catalog.answer import Answer, Known, Lang, Question, Where
 from services_catalog.catalog import Catalog
 from services_catalog.coords import gcj02_to_wgs84
-from services_catalog.memory import LastAnswer, Memory, MemoryStore, purge_expired, utcnow
+from services_catalog.memory import (
+    LastAnswer,
+    Memory,
+    MemoryStore,
+    StoredMemory,
+    purge_expired,
+    utcnow,
+)
 from services_catalog.models import KIND_IDS
 from services_catalog.reply import (
     QUICK_KINDS,
@@ -210,6 +217,20 @@ class Conversation:
         self.page_size = page_size
         self.clock = clock
         self._last_purge: dt.datetime | None = None
+
+    @classmethod
+    def in_store(
+        cls,
+        core: Core,
+        engine: Engine,
+        *,
+        location_ttl: dt.timedelta,
+        locales: Locales | None = None,
+    ) -> Conversation:
+        """A conversation remembering in `engine`'s store, shared by every process using it; what it
+        keeps and what it purges there expire after the same `location_ttl`."""
+        memory = StoredMemory(engine, location_ttl)
+        return cls(core, memory, engine=engine, locales=locales, location_ttl=location_ttl)
 
     @property
     def catalog(self) -> Catalog:
