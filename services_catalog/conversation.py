@@ -44,6 +44,7 @@ from services_catalog.memory import (
     utcnow,
 )
 from services_catalog.models import KIND_IDS
+from services_catalog.ordinals import ordinal
 from services_catalog.reply import (
     QUICK_KINDS,
     Block,
@@ -69,32 +70,6 @@ PURGE_EVERY = dt.timedelta(minutes=10)
 # A language named alone, as a choice.
 _LANGUAGE_WORDS = {"english": "en", "英文": "en", "英语": "en", "中文": "zh", "chinese": "zh", "汉语": "zh"}
 _PUNCTUATION = re.compile(r"[\s,.!?;:，。！？；：、~～…]+")
-_CN_NUMBERS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
-_EN_ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
-}  # fmt: skip
-# "第二个(呢)", "第2家"; a whole message "2号", "那二号呢"; "the second (one)", "second one", "number 2".
-_N_ZH = r"([一二两三四五六七八九十]|\d{1,2})"
-_ORDINAL_ZH = re.compile(rf"第\s*{_N_ZH}\s*(?:个|家|处)")
-_ORDINAL_ZH_ALONE = re.compile(rf"\s*(?:那|那么)?\s*第?\s*{_N_ZH}\s*(?:号|个)?\s*(?:呢|吧)?\s*[?？]?\s*")
-_EN_WORDS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th"
-_ORDINAL_EN = re.compile(
-    rf"\bthe\s+({_EN_WORDS})\b(?:\s+one)?|\b({_EN_WORDS})\s+one\b|\b(?:number|no\.)\s*(\d{{1,2}})\b"
-)
-_LONE_NUMBER = re.compile(r"\s*(\d{1,2})\s*")
 
 
 class HasCatalog(Protocol):
@@ -497,7 +472,7 @@ class _Handling:
             if chosen is not None:
                 return self.pressed(btn.encode(btn.Choose(chosen)) or "")
         if last is not None and last.ids:
-            number, rest = _ordinal(text)
+            number, rest = ordinal(text)
             if number is not None:
                 facility_id = _numbered(last, number)
                 if facility_id is None:
@@ -524,7 +499,7 @@ class _Handling:
     def _choice(self, text: str) -> str | None:
         """The option of the open clarifying question that `text` names ("1", "第二个", its name)."""
         choices = self.memory.choices
-        number, rest = _ordinal(text)
+        number, rest = ordinal(text)
         if number is not None and not rest and 1 <= number <= len(choices):
             return choices[number - 1]
         wanted = _PUNCTUATION.sub("", text.lower())
@@ -604,32 +579,6 @@ def _town_named(text: str, catalog: Catalog) -> str | None:
         if wanted in (town.name.casefold(), town.name_en.casefold(), *(a.casefold() for a in town.aliases)):
             return town.name
     return None
-
-
-def _ordinal(text: str) -> tuple[int | None, str]:
-    """The number a message refers to ("第二个呢" → 2) and the rest of the message ("周六开吗")."""
-    lowered = text.lower().strip()
-    alone = _ORDINAL_ZH_ALONE.fullmatch(lowered) or _LONE_NUMBER.fullmatch(lowered)
-    if alone is not None:
-        return _number(alone.group(1)), ""
-    for pattern in (_ORDINAL_ZH, _ORDINAL_EN):
-        m = pattern.search(lowered)
-        if m is None:
-            continue
-        word = next(g for g in m.groups() if g)
-        rest = (lowered[: m.start()] + " " + lowered[m.end() :]).strip()
-        rest = _FILLER.sub("", rest).strip()
-        return _number(word), rest
-    return None, ""
-
-
-_FILLER = re.compile(r"^(?:那么|那|and|what about|how about)\s*|\s*(?:呢|吧|啊|[?？])+$")
-
-
-def _number(word: str) -> int | None:
-    if word.isdigit():
-        return int(word)
-    return _EN_ORDINALS.get(word) or _CN_NUMBERS.get(word)
 
 
 def _numbered(last: LastAnswer, number: int) -> str | None:
