@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 # Longer messages are cut before they reach the core: nobody asks for a library in 500 characters.
 MAX_QUESTION_CHARS = 500
+# Places in one answer; "更多" gives the next as many.
 PAGE_SIZE = 3
 # How often a conversation in a process without a housekeeping task deletes expired memory.
 PURGE_EVERY = dt.timedelta(minutes=10)
@@ -214,15 +215,20 @@ class Conversation:
 
     @property
     def more_words(self) -> frozenset[str]:
-        """"更多", "还有别的吗", "more": the whole message asks for the next places (vocabulary)."""
+        """Words that, as the whole message, ask for the next places ("更多", "还有别的吗", "more")."""
         more = self.catalog.vocabulary.more
         return frozenset(w.lower() for w in [*more.zh, *more.en])
 
     @property
     def directions_words(self) -> frozenset[str]:
-        """"怎么走", "how do I get": asking the way to the place just given (vocabulary)."""
+        """Words asking the way to the place just given ("怎么走", "how do I get")."""
         way = self.catalog.vocabulary.directions
         return frozenset(w.lower() for w in [*way.zh, *way.en])
+
+    @property
+    def location_hours(self) -> int:
+        """How long a shared location is kept, in whole hours, as residents are told (at least 1)."""
+        return max(1, round(self.location_ttl.total_seconds() / 3600))
 
     def language(self, channel: str, user: str, hint: str | None = None) -> Lang:
         """The language to answer in: the one chosen, else the channel's hint, else Chinese."""
@@ -266,6 +272,7 @@ class Conversation:
         return _Handling(self, "", Memory(), lang, self.clock(), None).greeting(name)
 
     def _purge_if_due(self, now: dt.datetime) -> None:
+        """Delete expired memory of every user, at most every `PURGE_EVERY`."""
         if self.engine is None:
             return
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
@@ -279,6 +286,7 @@ class Conversation:
 
 
 def _lang(code: str | None) -> Lang:
+    """English when `code` names it, else Chinese."""
     return "en" if normalise_lang(code) == "en" else "zh"
 
 
@@ -306,6 +314,7 @@ class _Handling:
 
     @property
     def words(self) -> Words:
+        """The reply model's words, in the language of this turn."""
         return Words(self.lang, self.c.catalog, self.c.locales)
 
     def t(self, key: str, /, **values: object) -> str:
@@ -313,10 +322,12 @@ class _Handling:
         return self.c.locales.t(self.lang, f"conversation.{key}", **values)
 
     def say(self, *lines: Line | str | None, brief: bool = False, menu: bool = False) -> Reply:
-        words = self.words
-        return Reply(self.lang, (block(*lines),), brief=brief, menu=menu_buttons(words) if menu else ())
+        """A reply of `lines`; `brief`: a pressed button's acknowledgement; `menu`: the common needs."""
+        menu_row = menu_buttons(self.words) if menu else ()
+        return Reply(self.lang, (block(*lines),), brief=brief, menu=menu_row)
 
     def send(self, reply: Reply) -> Turn:
+        """Add `reply` to the turn, in the language it is in now."""
         self.turn.replies.append(reply)
         self.turn.lang = self.lang
         return self.turn
@@ -324,6 +335,7 @@ class _Handling:
     # Events
 
     def run(self, event: Event) -> Turn:
+        """The turn for `event`."""
         match event:
             case Said(text):
                 return self.said(text)
@@ -346,13 +358,15 @@ class _Handling:
         raise AssertionError(event)
 
     def greeting(self, name: str) -> Reply:
+        """Hello (by name when the channel knows it), what Doorstep does, and the common needs."""
         name = " ".join(name.split())[:64]
         hello = self.t("start.greeting", name=name) if name else self.t("start.greeting_anonymous")
         lines = [Line(hello, "title"), Line(self.t("start.what")), Line(self.t("start.next"))]
         return Reply(self.lang, (Block(tuple(lines)),), menu=menu_buttons(self.words))
 
     def help(self) -> Reply:
-        hours = max(1, round(self.c.location_ttl.total_seconds() / 3600))
+        """How to ask, what a shared location is kept for, and this channel's commands."""
+        hours = self.c.location_hours
         commands = f"conversation.help.commands.{self.channel}"
         blocks = [
             block(Line(self.t("help.title"), "title")),
@@ -365,6 +379,7 @@ class _Handling:
         return Reply(self.lang, tuple(blocks), menu=menu_buttons(self.words))
 
     def language_asked(self, code: str | None) -> Turn:
+        """Switch to the language `code` names; else offer the languages there are."""
         chosen = (code or "").strip().lower()
         if chosen in ("zh", "en"):
             self.memory.lang = chosen
@@ -378,25 +393,22 @@ class _Handling:
         return self.send(Reply(self.lang, (block(*lines), typed), buttons=(choices,)))
 
     def located(self, lat: float, lon: float, crs: str) -> Turn:
+        """Keep a shared position (in WGS-84), and answer the question that was waiting for it."""
         if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
             return self.send(self.say(self.t("location_invalid")))
         if crs == "gcj02":
             lat, lon = gcj02_to_wgs84(lat, lon)
         self.memory.locate(lat, lon, self.now)
-        pending = self.memory.take_pending()
-        if pending is not None:
-            return self.ask(pending.text, kind=pending.kind)
-        hours = max(1, round(self.c.location_ttl.total_seconds() / 3600))
-        return self.send(self.say(self.t("location_saved", hours=hours), menu=True))
+        hours = self.c.location_hours
+        return self.answer_waiting_or(self.say(self.t("location_saved", hours=hours), menu=True))
 
     def in_town(self, town: str) -> Turn:
+        """Keep the town the person is in, and answer the question that was waiting for a place."""
         self.memory.settle_in(town, self.now, replaces_location=True)
-        pending = self.memory.take_pending()
-        if pending is not None:
-            return self.ask(pending.text, kind=pending.kind)
-        return self.send(self.say(self.t("town_saved", town=self.words.town(town)), menu=True))
+        return self.answer_waiting_or(self.say(self.t("town_saved", town=self.words.town(town)), menu=True))
 
     def place_given(self, text: str) -> Turn:
+        """Keep where a named place puts the person (a position, a town), as a shared location is kept."""
         text = " ".join(text.split())[:200]
         try:
             where = self.c.core.finder.resolve_place(text) if text else None
@@ -411,15 +423,26 @@ class _Handling:
         self.memory.locate(where.lat, where.lon, self.now)
         if where.town:
             self.memory.settle_in(where.town, self.now, replaces_location=False)
+        return self.answer_waiting_or(self.say(self.t("place_saved", place=where.label or text), menu=True))
+
+    def answer_waiting_or(self, saved: Reply) -> Turn:
+        """Answer the question that was waiting for where the person is, now that it is known; when
+        none was waiting, send `saved` (what was kept, and the common needs)."""
         pending = self.memory.take_pending()
-        if pending is not None:
-            return self.ask(pending.text, kind=pending.kind)
-        return self.send(self.say(self.t("place_saved", place=where.label or text), menu=True))
+        if pending is None:
+            return self.send(saved)
+        return self.ask(pending.text, kind=pending.kind)
 
     def pressed(self, data: str) -> Turn:
+        """Do what the button that carried `data` means (the data may be stale or forged)."""
+        return self.chose(btn.parse(data))
+
+    def chose(self, button: btn.Button | None) -> Turn:
+        """Do what `button` means while it still fits the catalogue and the conversation; else say
+        it is out of date."""
         catalog = self.c.catalog
         last = self.memory.last
-        match btn.parse(data):
+        match button:
             case btn.ShowVenue(facility_id) if facility_id in catalog.facilities:
                 return self.send(
                     venue_reply(catalog.facilities[facility_id], self.lang, catalog, self.c.locales)
@@ -445,12 +468,15 @@ class _Handling:
         return self.send(self.say(self.t("stale"), brief=True))
 
     def report(self, facility_id: str, text: str) -> None:
+        """Keep a "信息有误" report on the facility for staff, with the question it answered."""
         if self.c.engine is None:
             return
         with Session(self.c.engine) as session:
             feedback.add_report(session=session, facility_id=facility_id, text=text)
 
     def said(self, text: str) -> Turn:
+        """What a message means: a town, a common need, a language, "更多", the choice asked for,
+        a numbered place of the last answer; else a question for the core."""
         text = " ".join(text.split())[:MAX_QUESTION_CHARS]
         if not text:
             return self.send(self.help())
@@ -464,13 +490,13 @@ class _Handling:
         bare = _PUNCTUATION.sub(" ", text.lower()).strip()
         if bare in _LANGUAGE_WORDS:  # "English" typed where there is no language button (WeChat)
             return self.language_asked(_LANGUAGE_WORDS[bare])
-        last = self.memory.last
         if bare in self.c.more_words:
             return self.more()
         if self.memory.choices:
             chosen = self._choice(text)
             if chosen is not None:
-                return self.pressed(btn.encode(btn.Choose(chosen)) or "")
+                return self.chose(btn.Choose(chosen))  # as if its button was pressed
+        last = self.memory.last
         if last is not None and last.ids:
             number, rest = ordinal(text)
             if number is not None:
@@ -481,6 +507,7 @@ class _Handling:
         return self.ask(text)
 
     def more(self) -> Turn:
+        """The next places of the last question, or why there are none."""
         last = self.memory.last
         if last is None:
             return self.send(self.say(self.t("nothing_before")))
@@ -490,6 +517,7 @@ class _Handling:
         return self.ask(last.text, kind=last.kind, offset=shown, more=True)
 
     def _quick_kind(self, text: str) -> str | None:
+        """The kind whose common-need label (看病, 养老 …) is the whole message, in either language."""
         for kind in QUICK_KINDS:
             key = f"conversation.quick.{kind}"
             if any(text == self.c.locales.t(lang, key) for lang in ("zh", "en")):
@@ -523,7 +551,11 @@ class _Handling:
         catalog = self.c.catalog
         memory = self.memory
         last = memory.last
-        focus = about or (last.focus or (last.ids[0] if last.ids else None) if last else None)
+        # The place a follow-up ("那里周六开门吗") is about: the one asked about, else the last one
+        # given, else the first of the last answer.
+        focus = about
+        if focus is None and last is not None:
+            focus = last.focus or (last.ids[0] if last.ids else None)
         last_kind = last.kind if last else None
         if about is not None and about in catalog.facilities:
             last_kind = catalog.facilities[about].kind
@@ -591,5 +623,6 @@ def _numbered(last: LastAnswer, number: int) -> str | None:
 
 
 def _asks_the_way(text: str, words: frozenset[str]) -> bool:
+    """Whether `text` asks the way there ("怎么走"), by the vocabulary's `words`."""
     lowered = text.lower()
     return any(word in lowered for word in words)
