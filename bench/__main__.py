@@ -27,6 +27,7 @@ from typing import Any
 import jieba
 from rapidfuzz import fuzz, process
 
+from bench import big_catalogue
 from services_catalog.answer import Question
 from services_catalog.catalog import Catalog
 from services_catalog.finder import Finder
@@ -153,6 +154,10 @@ def cold_ask() -> tuple[float, float]:
 def main() -> int:
     """Run every measurement and print the figures."""
     cold, child_rss = cold_ask()  # first, before this process grows: a fork would inherit its size
+    # Issue 11: a 100,000-facility catalogue validates and reloads in <= 10 s and <= 600 MB. Also
+    # before this process holds a big Finder: the measured processes are forked from it.
+    print("100,000-facility catalogue as YAML, validated and reloaded by new processes:")
+    big_targets = big_catalogue.main()
     queries = load_queries()
     print(
         f"{len(queries)} queries ({'dev set' if DEV.exists() else 'built-in'}), "
@@ -174,6 +179,7 @@ def main() -> int:
         ("cold ask <= 1.5 s", cold <= 1.5),
         ("peak RSS of ask <= 200 MB", child_rss <= 200),
     ]
+    targets += big_targets
     for name, ok in targets:
         print(f"  {'met ' if ok else 'MISSED'} {name}")
     return 0

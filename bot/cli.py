@@ -12,7 +12,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from services_catalog.errors import CatalogError
+from services_catalog.errors import CatalogError, StoreError
 from services_catalog.models import KIND_IDS
 
 
@@ -112,6 +112,9 @@ def main(
     except CatalogError as err:
         print(str(err), file=sys.stderr)
         return 1
+    except StoreError as err:
+        print(f"doorstep: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except Exception as err:

@@ -9,13 +9,15 @@ import math
 import sys
 from pathlib import Path
 from typing import Any, Literal, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.settings import BUNDLED_CATALOG, Settings
-from services_catalog.answer import Answer, Question
+from services_catalog.answer import Question
 from services_catalog.contract import AnswerJSON
 from services_catalog.errors import CatalogValidationError
 
 MAX_LIMIT = 50
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -248,15 +250,36 @@ def _catalog_check(settings: Settings, args: argparse.Namespace, stdout: TextIO)
     return 1 if failing else 0
 
 
+# The range `--at` may take: China's holiday calendar and the hours rules know nothing outside it,
+# and a date at the edge of Python's calendar overflows as soon as a time word adds a day.
+AT_RANGE = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(2200, 12, 31, tzinfo=dt.UTC))
+
+
 def _parse_at(value: Any) -> dt.datetime | None:
     if value in (None, ""):
         return None
+    example = "an ISO 8601 date-time such as 2026-10-01T10:00"
     try:
-        return dt.datetime.fromisoformat(str(value))
+        moment = dt.datetime.fromisoformat(str(value))
     except ValueError:
+        raise ValueError(f"at must be {example}, not {value!r}") from None
+    try:
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+        in_range = AT_RANGE[0] <= aware.astimezone(dt.UTC) <= AT_RANGE[1]
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        raise ValueError(f"at must be between 1970 and 2200 ({example}), not {value!r}")
+    return moment
+
+
+def _place(finder: Any, place: str | None) -> None:
+    """Refuse a place Doorstep cannot put anyone at (as the console's API does, with 422)."""
+    if place and finder.resolve_place(place) is None:
         raise ValueError(
-            f"at must be an ISO 8601 date-time such as 2026-10-01T10:00, not {value!r}"
-        ) from None
+            f"place: cannot find {place!r}; give a town, residential committee, metro station or "
+            "'lat,lon' (WGS-84, latitude -90..90, longitude -180..180)"
+        )
 
 
 def _question(raw: dict[str, Any], *, default_limit: int = 3) -> Question:
@@ -294,15 +317,19 @@ def _question(raw: dict[str, Any], *, default_limit: int = 3) -> Question:
 
 
 def ask(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
-    """One question (or a batch), one answer each."""
+    """One question (or a batch), one answer each. Only answers go to stdout."""
     from services_catalog.finder import Finder
     from services_catalog.loader import load_catalog
 
+    text = " ".join(args.text).strip()
+    if args.batch is None and not text:
+        print("doorstep ask: give the question as text (or --batch FILE).", file=sys.stderr)
+        return 2
     finder = Finder(load_catalog(settings.doorstep_catalog))
     if args.batch is not None:
         return _ask_batch(finder, args.batch, stdout)
     raw = {
-        "text": " ".join(args.text),
+        "text": text,
         "lat": args.lat,
         "lon": args.lon,
         "crs": args.crs,
@@ -313,6 +340,7 @@ def ask(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     }
     try:
         question = _question(raw, default_limit=args.limit)
+        _place(finder, question.place)
     except ValueError as err:
         print(f"doorstep ask: {err}", file=sys.stderr)
         return 2
@@ -320,14 +348,28 @@ def ask(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     if args.json:
         stdout.write(json.dumps(AnswerJSON.of(answer).as_dict(), ensure_ascii=False) + "\n")
     else:
-        stdout.write(operator_text(answer) + "\n")
+        stdout.write(answer.reply + "\n")
     return 0
 
 
+def _batch_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines file: split on \\n only (U+2028, U+2029 and U+0085 may sit inside a
+    JSON string and are not line ends); \\r\\n is one line end; a final line end ends no line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _batch_error(number: int, message: str) -> dict[str, Any]:
+    return {"error": f"line {number}: {message}", "intent": None, "results": [], "reply": ""}
+
+
 def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
-    """One JSON answer per input line, in order; a bad line gets an error object, not a crash."""
+    """One JSON answer per input line, in order; a bad or blank line gets an error object in its
+    place, so the n-th answer is always the n-th line's."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _batch_lines(path.read_text(encoding="utf-8"))
     except OSError as err:
         print(f"doorstep ask --batch: cannot read {path}: {err.strerror}", file=sys.stderr)
         return 2
@@ -336,32 +378,21 @@ def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
         return 2
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            if not isinstance(raw, dict):
-                raise ValueError("each line must be a JSON object")
-            out = AnswerJSON.of(finder.answer(_question(raw))).as_dict()
-        except (ValueError, TypeError, OverflowError) as err:
-            out = {"error": f"line {number}: {err}", "intent": None, "results": [], "reply": ""}
+            out = _batch_error(number, "empty line (one JSON object per line, such as {\"text\": \"…\"})")
+        else:
+            try:
+                raw = json.loads(line)
+                if not isinstance(raw, dict):
+                    raise ValueError("each line must be a JSON object such as {\"text\": \"…\"}")
+                question = _question(raw)
+                _place(finder, question.place)
+                out = AnswerJSON.of(finder.answer(question)).as_dict()
+            except RecursionError:
+                out = _batch_error(number, "nested too deeply to be a question")
+            except (ValueError, TypeError, OverflowError) as err:
+                out = _batch_error(number, str(err))
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     return 0
 
 
-def operator_text(answer: Answer) -> str:
-    """A one-screen answer for a hotline operator: what was understood, then the reply."""
-    head = [f"[{answer.intent}]"]
-    for label, value in (
-        ("kind", answer.kind),
-        ("service", answer.service),
-        ("indicator", answer.indicator),
-        ("town", answer.town),
-    ):
-        if value:
-            head.append(f"{label}={value}")
-    if answer.needs_location:
-        head.append("needs_location")
-    return " ".join(head) + "\n" + answer.reply
-
-
-__all__ = ["CatalogValidationError", "ask", "catalog", "operator_text", "run_bot", "run_chat", "users", "web"]
+__all__ = ["CatalogValidationError", "ask", "catalog", "run_bot", "run_chat", "users", "web"]

@@ -4,15 +4,22 @@ Sentences live in `<area>.<lang>.yaml` files beside this module (`core.zh.yaml`,
 `bot.en.yaml`, ...), merged per language at start-up. `Locales.t(lang, key, **values)` fills
 `{placeholders}`; a key missing in English falls back to Chinese, and a key missing everywhere
 is a programming error caught by the tests.
+
+What each kind of place is called comes from the catalogue's kinds.yaml (one entry per kind), not
+from these files: `core.kind.<id>` is its official name, `bot.kind.<id>` and `web.kind.<id>` what
+residents call it, `bot.quick.<id>` and `conversation.quick.<id>` its button label.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from services_catalog.models import Kind, bundled_kinds
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -23,7 +30,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class Locales:
     """All sentences, loaded once."""
 
-    def __init__(self, folder: Path = _HERE) -> None:
+    def __init__(self, folder: Path = _HERE, kinds: Mapping[str, Kind] | None = None) -> None:
         self._text: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
         for path in sorted(folder.glob("*.yaml")):
             stem = path.name.removesuffix(".yaml")
@@ -34,6 +41,14 @@ class Locales:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
             for key, value in _flatten(data):
                 self._text[lang][key] = str(value)
+        for kind in (bundled_kinds() if kinds is None else kinds).values():
+            for lang, en in (("zh", False), ("en", True)):
+                table = self._text[lang]
+                table[f"core.kind.{kind.id}"] = kind.name_en if en else kind.name
+                for area in ("bot", "web"):
+                    table[f"{area}.kind.{kind.id}"] = kind.common_en if en else kind.common
+                for area in ("bot", "conversation"):
+                    table[f"{area}.quick.{kind.id}"] = kind.button_en if en else kind.button
 
     def t(self, lang: str, key: str, /, **values: Any) -> str:
         """The sentence `key` in `lang`, with `{placeholders}` filled."""

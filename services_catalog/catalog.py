@@ -14,11 +14,13 @@ from services_catalog.models import (
     HolidayOverride,
     Hotline,
     Indicator,
+    Kind,
     Landmark,
     Service,
     Station,
     Town,
     Vocabulary,
+    bundled_kinds,
 )
 
 
@@ -45,3 +47,16 @@ class Catalog:
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     warnings: tuple[str, ...] = ()  # `file:line: field: message` lines that did not stop loading
     examples: tuple[Example, ...] = ()  # example sentences with their meaning, in file order
+    kinds: dict[str, Kind] = field(default_factory=bundled_kinds)  # by id, in kinds.yaml's order
+    content_hash: str = ""  # SHA-256 of the folder's YAML files (names and bytes), "" when not read
+    changed_at: dt.datetime | None = None  # when the newest of those files was last changed (UTC)
+
+    def kind_name(self, kind: str, lang: str, *, common: bool = False) -> str:
+        """What a kind of place is called in `lang`: its official name, or with `common` what
+        residents call it; the id itself for a kind the catalogue does not know."""
+        found = self.kinds.get(kind)
+        if found is None:
+            return kind
+        if common:
+            return found.common_en if lang == "en" else found.common
+        return found.name_en if lang == "en" else found.name

@@ -4,6 +4,7 @@ CatalogError                 anything that stops a catalogue from being used
 ├── CatalogFileError         a folder or file that cannot be read at all
 └── CatalogValidationError   the catalogue was read, and has problems: every one of them,
                              each as `file:line: field: message`
+StoreError                   the store (DATABASE_URL) cannot be used as configured
 """
 
 from __future__ import annotations
@@ -44,3 +45,8 @@ class CatalogValidationError(CatalogError):
         errors = [p for p in self.problems if p.severity == "error"]
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"the catalogue has {len(errors)} problem(s):\n{lines}")
+
+
+class StoreError(Exception):
+    """The store cannot be used as configured (a database Doorstep does not support, say); the
+    message says what to write instead."""

@@ -312,9 +312,10 @@ class Finder:
         first = [self.catalog.facilities[i] for i in named_ids] + in_town[:room]
         first_ids = [f.id for f in first]
         missing = max(0, wanted - len(first))
+        index = self._index.get(kind)  # None for a kind without facilities
         if where.lat is not None and where.lon is not None:
             near = (
-                self._index[kind].nearest(where.lat, where.lon, missing, exclude=first_ids) if missing else []
+                index.nearest(where.lat, where.lon, missing, exclude=first_ids) if index and missing else []
             )
             return first + [self.catalog.facilities[key] for _, key in near]
         taken = set(first_ids)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from services_catalog import demand, feedback, store
 from services_catalog.answer import Answer, Question
+from services_catalog.catalog import Catalog
 from services_catalog.errors import CatalogError, Problem
 from services_catalog.finder import Finder
 from services_catalog.loader import check_catalog, load_catalog
@@ -28,18 +29,55 @@ log = logging.getLogger(__name__)
 UNANSWERED_INTENTS = frozenset({"out_of_scope"})
 
 
+def start_up_catalog(catalog: Catalog, *, engine: Engine) -> tuple[Catalog, int]:
+    """The catalogue a starting process serves, and its version in the store.
+
+    The folder a process is started with is imported only when
+    - the store has no catalogue yet, or
+    - the folder's files differ from the stored catalogue's (their content hash) AND were changed
+      after it was imported (a new release, or YAML edited since).
+    Otherwise the store holds the same catalogue, or a newer one that staff reloaded (perhaps from
+    another folder): that one is served, as every other running process serves it. Starting the
+    console or the bot never puts the bundled catalogue back over a newer staff reload.
+    """
+    meta = store.stored_meta(engine=engine)
+    if meta is None:
+        return catalog, store.import_catalog(catalog, engine=engine)
+    if store.stored_content_hash(engine=engine) == catalog.content_hash:
+        return catalog, meta.version
+    imported = meta.imported_at
+    imported = imported.replace(tzinfo=dt.UTC) if imported.tzinfo is None else imported
+    if catalog.changed_at is not None and catalog.changed_at > imported:
+        return catalog, store.import_catalog(catalog, engine=engine)
+    stored_folder = Path(meta.source)
+    try:
+        stored = load_catalog(stored_folder)
+    except CatalogError:
+        # The newer catalogue's folder is gone or broken here: serve ours, but do not overwrite it.
+        log.warning("the stored catalogue (version %s) cannot be loaded from its folder", meta.version)
+        return catalog, meta.version
+    log.info("serving the stored catalogue (version %s), newer than the folder started with", meta.version)
+    return stored, meta.version
+
+
 class LiveFinder:
     """The current `Finder`, reloadable while serving."""
 
     def __init__(self, folder: Path, *, engine: Engine | None = None) -> None:
-        """Load `folder` (raises `CatalogValidationError` when it has errors) and build the Finder."""
+        """Load `folder` (raises `CatalogValidationError` when it has errors) and build the Finder.
+
+        With a store, starting never replaces a newer catalogue: see `start_up_catalog`.
+        """
         self.folder = folder.resolve()
         self.engine = engine
         self._lock = threading.Lock()
         self._last_poll = time.monotonic()
         catalog = load_catalog(self.folder)
+        self.version: int | None = None
+        if engine is not None:
+            catalog, self.version = start_up_catalog(catalog, engine=engine)
+            self.folder = catalog.source
         self._finder = Finder(catalog)
-        self.version: int | None = store.import_catalog(catalog, engine=engine) if engine else None
         self.last_attempt: dt.datetime = catalog.loaded_at
         self.last_problems: list[Problem] = []
 

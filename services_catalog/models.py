@@ -11,25 +11,33 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-# The facility kinds and towns fixed by the outside contract.
-KIND_IDS: tuple[str, ...] = (
-    "elderly_centre",
-    "nursing_home",
-    "clinic",
-    "hospital",
-    "library",
-    "legal_aid",
-    "culture_centre",
-    "sports_centre",
-    "affairs_centre",
-    "employment",
-    "disability",
-    "veterans",
-)
+# The facility kinds come from the bundled data/kinds.yaml (a catalogue may bring its own: the
+# loaded `Catalog.kinds` is the truth for it); the towns are fixed by the outside contract.
+_BUNDLED_KINDS = Path(__file__).resolve().parent / "data" / "kinds.yaml"
+
+
+def _bundled_kind_ids() -> tuple[str, ...]:
+    """The ids in the bundled kinds.yaml, in its order (a few lines: read once, on import)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(_BUNDLED_KINDS.read_text(encoding="utf-8"), Loader=loader)
+    return tuple(str(k["id"]) for k in data["kinds"])
+
+
+KIND_IDS: tuple[str, ...] = _bundled_kind_ids()
+
+
+def bundled_kinds() -> dict[str, Kind]:
+    """The bundled kinds.yaml as records, by id (for a catalogue built without its own kinds)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(_BUNDLED_KINDS.read_text(encoding="utf-8"), Loader=loader)
+    return {k.id: k for k in KindsFile.model_validate(data).kinds}
+
 
 TOWN_NAMES: tuple[str, ...] = (
     "夏阳街道",
@@ -200,6 +208,24 @@ class Indicator(Strict):
     source: Text
 
 
+class Kind(Strict):
+    """A kind of place residents look for, with what it is called in each language.
+
+    `name` is the official name (社区综合为老服务中心), `common` what residents call it and what
+    headings say (为老服务中心), `button` the short label of a quick button (养老).
+    """
+
+    id: Id
+    name: Text
+    name_en: Text
+    common: Text
+    common_en: Text
+    button: Annotated[str, Field(min_length=1, max_length=20)]
+    button_en: Annotated[str, Field(min_length=1, max_length=30)]
+    quick: bool = False  # one of the quick buttons the bot offers at /start
+    hotline: Annotated[str, Field(pattern=r"^\d{3,11}$")]  # the hotline for questions about this kind
+
+
 class Hotline(Strict):
     """A telephone hotline."""
 
@@ -349,6 +375,10 @@ class ServicesFile(Strict):
 
 class IndicatorsFile(Strict):
     indicators: list[Indicator]
+
+
+class KindsFile(Strict):
+    kinds: list[Kind]
 
 
 class HotlinesFile(Strict):

@@ -133,7 +133,10 @@ class Words:
         return self.loc.t(self.lang, f"core.{key}", **values)
 
     def kind(self, kind: str) -> str:
-        """What residents call a facility kind."""
+        """What a facility kind is called: from the catalogue's kinds.yaml (a catalogue may bring
+        kinds of its own), else the bundled names; the id for a kind neither knows."""
+        if kind in self.catalog.kinds:
+            return self.catalog.kind_name(kind, self.lang)
         key = f"core.kind.{kind}"
         return self.loc.t(self.lang, key) if self.loc.has("zh", key) else kind
 

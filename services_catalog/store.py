@@ -10,12 +10,17 @@ Tables are created by `services_catalog.db.create_tables(engine)`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, Column, Engine
+from sqlalchemy import JSON, Column, Connection, Engine, Table, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from services_catalog.catalog import Catalog
+from services_catalog.db import WRITE_LOCK
 from services_catalog.export import COORD_DECIMALS, date_text
 from services_catalog.models import Precision
 
@@ -38,6 +43,17 @@ class CatalogMeta(SQLModel, table=True):
     indicators: int
     committees: int
     stations: int
+
+
+class CatalogContent(SQLModel, table=True):
+    """What the stored catalogue's YAML files were: their hash, to tell a start-up whether its own
+    folder is what the store holds (a table of its own: stores made before it need no migration)."""
+
+    __tablename__ = "catalog_content"
+
+    id: int = Field(default=META_ID, primary_key=True)
+    version: int  # the catalog_meta version this hash belongs to
+    content_hash: str = Field(max_length=64)  # SHA-256 of the folder's files, as `Catalog.content_hash`
 
 
 class TownRow(SQLModel, table=True):
@@ -118,67 +134,133 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-def _rows(catalog: Catalog) -> list[SQLModel]:
-    """Every row for `catalog`, towns first (facilities refer to them)."""
-    rows: list[SQLModel] = [
-        TownRow(name=t.name, position=i, name_en=t.name_en, code=t.code, lat=t.centre.lat, lon=t.centre.lon)
+def _rows(catalog: Catalog) -> list[tuple[type[SQLModel], Iterator[dict[str, Any]]]]:
+    """Every row for `catalog` as plain values, table by table, towns first (facilities refer to
+    them); made one at a time as they are written, never all at once."""
+    towns = (
+        {
+            "name": t.name,
+            "position": i,
+            "name_en": t.name_en,
+            "code": t.code,
+            "lat": t.centre.lat,
+            "lon": t.centre.lon,
+        }
         for i, t in enumerate(catalog.towns.values())
-    ]
-    rows += [
-        FacilityRow(
-            id=f.id,
-            position=i,
-            name=f.name,
-            name_en=f.name_en,
-            kind=f.kind,
-            town=f.town,
-            level=f.level,
-            lat=f.point.lat,
-            lon=f.point.lon,
-            approximate=f.point.precision == Precision.approximate,
-            address=f.address,
-            phone=f.phone,
-            opening_hours=f.opening_hours,
-            hours_status=f.hours_status.value,
-            holidays=f.holidays.value,
-            services=list(f.services),
-            website=f.website,
-            source=f.source,
-            verified=f.verified,
-        )
+    )
+    facilities = (
+        {
+            "id": f.id,
+            "position": i,
+            "name": f.name,
+            "name_en": f.name_en,
+            "kind": f.kind,
+            "town": f.town,
+            "level": f.level,
+            "lat": f.point.lat,
+            "lon": f.point.lon,
+            "approximate": f.point.precision == Precision.approximate,
+            "address": f.address,
+            "phone": f.phone,
+            "opening_hours": f.opening_hours,
+            "hours_status": f.hours_status.value,
+            "holidays": f.holidays.value,
+            "services": list(f.services),
+            "website": f.website,
+            "source": f.source,
+            "verified": f.verified,
+        }
         for i, f in enumerate(catalog.facilities.values())
-    ]
-    rows += [
-        ServiceRow(
-            id=s.id,
-            position=i,
-            name=s.name,
-            name_en=s.name_en,
-            summary=s.summary,
-            where=list(s.where),
-            online=s.online,
-            hotline=s.hotline,
-            source=s.source,
-        )
+    )
+    services = (
+        {
+            "id": s.id,
+            "position": i,
+            "name": s.name,
+            "name_en": s.name_en,
+            "summary": s.summary,
+            "where": list(s.where),
+            "online": s.online,
+            "hotline": s.hotline,
+            "source": s.source,
+        }
         for i, s in enumerate(catalog.services.values())
-    ]
-    rows += [
-        IndicatorRow(
-            id=x.id,
-            row=x.row,
-            category=x.category,
-            name=x.name,
-            name_en=x.name_en,
-            unit=x.unit,
-            nature=x.nature,
-            baseline=x.baseline,
-            target=x.target,
-            note=x.note,
-            source=x.source,
-        )
+    )
+    indicators = (
+        {
+            "id": x.id,
+            "row": x.row,
+            "category": x.category,
+            "name": x.name,
+            "name_en": x.name_en,
+            "unit": x.unit,
+            "nature": x.nature,
+            "baseline": x.baseline,
+            "target": x.target,
+            "note": x.note,
+            "source": x.source,
+        }
         for x in catalog.indicators.values()
-    ]
-    return rows
+    )
+    return [(TownRow, towns), (FacilityRow, facilities), (ServiceRow, services), (IndicatorRow, indicators)]
+
+
+def _insert(connection: Connection, table: Table, rows: Iterator[dict[str, Any]]) -> None:
+    """Write `rows` into `table` in bulk, in the connection's transaction.
+
+    PostgreSQL: COPY (psycopg), the fastest way in. SQLite: the driver's executemany with plain
+    values. Either is several times quicker than SQLAlchemy's executemany at 100,000 rows.
+    """
+    names = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    dialect = connection.dialect.name
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name in names:
+            value = row.get(name)
+            if name in json_columns:
+                value = json.dumps(value, ensure_ascii=False)
+            elif dialect == "sqlite" and isinstance(value, dt.date):
+                value = value.isoformat()  # how SQLAlchemy's Date keeps a date in SQLite
+            out.append(value)
+        return tuple(out)
+
+    columns = ", ".join(f'"{name}"' for name in names)
+    if dialect == "postgresql":
+        translate = connection.get_execution_options().get("schema_translate_map") or {}
+        schema = translate.get(None, table.schema)
+        qualified = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
+        statement = f"COPY {qualified} ({columns}) FROM STDIN"
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        dbapi = connection.dialect.loaded_dbapi
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(values(row))
+        except dbapi.Error as err:  # as SQLAlchemy would raise it (IntegrityError, ...)
+            raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
+        return
+    marks = ", ".join("?" for _ in names)
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'
+    while chunk := [values(row) for row in itertools.islice(rows, _CHUNK)]:
+        connection.exec_driver_sql(sql, chunk)
+
+
+_CHUNK = 5_000  # rows per INSERT: bounded memory and statement size at 100,000 facilities
+_IMPORT_LOCK = 0x646F6F72  # PostgreSQL advisory lock key ("door"): one import at a time
+
+
+def _write_lock(session: Session) -> None:
+    """Make concurrent imports wait for each other, so versions count up one by one.
+
+    PostgreSQL: a transaction-level advisory lock (the meta row may not exist yet to lock).
+    SQLite: the session's engine begins with BEGIN IMMEDIATE (`db.WRITE_LOCK`), which takes the
+    database's write lock before the version is read.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
 
 
 def import_catalog(catalog: Catalog, *, engine: Engine) -> int:
@@ -186,20 +268,29 @@ def import_catalog(catalog: Catalog, *, engine: Engine) -> int:
 
     If anything fails (a row breaking a constraint, a broken catalogue object, the database going
     away), the transaction is rolled back and the previous catalogue stays exactly as it was.
+    Imports running at once (two staff reloads, several processes) wait for each other: each gets
+    its own version, one more than the one before, and the meta row always describes the rows.
     """
-    with Session(engine) as session, session.begin():
-        # Lock the meta row first so two concurrent imports on PostgreSQL count versions correctly.
+    with Session(engine.execution_options(**{WRITE_LOCK: True})) as session, session.begin():
+        _write_lock(session)
         meta = session.exec(select(CatalogMeta).where(CatalogMeta.id == META_ID).with_for_update()).first()
         version = (meta.version if meta else 0) + 1
-        for table in (FacilityRow, TownRow, ServiceRow, IndicatorRow):
+        for table in (FacilityRow, ServiceRow, IndicatorRow):
             session.exec(delete(table))
-        session.flush()  # the deletes reach the database before the inserts (unique keys)
-        rows = _rows(catalog)
-        # Towns first, in their own flush: facilities refer to them and the ORM knows no relationship.
-        session.add_all([r for r in rows if isinstance(r, TownRow)])
-        session.flush()
-        session.add_all([r for r in rows if not isinstance(r, TownRow)])
-        session.flush()
+        connection = session.connection()
+        for model, rows in _rows(catalog):  # towns first: facilities refer to them
+            if model is TownRow:
+                # Towns are updated in place, and only those gone are deleted: deleting a town
+                # makes PostgreSQL look for facilities still naming it among the 100,000 rows just
+                # deleted, which took seconds.
+                towns = list(rows)
+                names = [town["name"] for town in towns]
+                session.exec(delete(TownRow).where(col(TownRow.name).not_in(names)))
+                for town in towns:
+                    session.merge(TownRow(**town))
+                session.flush()
+                continue
+            _insert(connection, SQLModel.metadata.tables[str(model.__tablename__)], rows)
         counts: dict[str, Any] = {
             "version": version,
             "loaded_at": _utc(catalog.loaded_at),
@@ -218,7 +309,18 @@ def import_catalog(catalog: Catalog, *, engine: Engine) -> int:
             for key, value in counts.items():
                 setattr(meta, key, value)
             session.add(meta)
+        session.merge(CatalogContent(id=META_ID, version=version, content_hash=catalog.content_hash))
     return version
+
+
+def stored_content_hash(*, engine: Engine) -> str | None:
+    """The content hash of the stored catalogue's files, or None when unknown."""
+    with Session(engine) as session:
+        meta = session.get(CatalogMeta, META_ID)
+        content = session.get(CatalogContent, META_ID)
+        if meta is None or content is None or content.version != meta.version:
+            return None
+        return content.content_hash
 
 
 def stored_version(*, engine: Engine) -> int | None:

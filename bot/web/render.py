@@ -168,9 +168,8 @@ class Words:
         return self.locales.t(self.lang, f"web.{key}", **values)
 
     def kind(self, kind: str) -> str:
-        """A facility kind's name."""
-        key = f"web.kind.{kind}"
-        return self.locales.t(self.lang, key) if self.locales.has("zh", key) else kind
+        """A facility kind's name, as residents call it (from the catalogue's kinds.yaml)."""
+        return self.catalog.kind_name(kind, self.lang, common=True)
 
     def town(self, name: str) -> str:
         """A town's name in the page's language (official name in Chinese)."""

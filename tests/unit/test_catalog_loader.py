@@ -247,16 +247,20 @@ def test_coordinates_outside_china_are_an_error(mini_catalog: Path) -> None:
     assert "outside China" in problem.message
 
 
-def test_coordinates_outside_qingpu_are_a_warning_and_the_catalogue_still_loads(mini_catalog: Path) -> None:
-    """A point in central Shanghai is suspicious but not fatal: a warning, kept in Catalog.warnings."""
+def test_coordinates_outside_qingpu_are_an_error(mini_catalog: Path) -> None:
+    """A place in central Shanghai would be offered as "离您最近" to a resident in Qingpu: refused."""
     edit(mini_catalog, LIBRARIES, "lat: 31.109\n      lon: 121.050", "lat: 31.2304\n      lon: 121.4737")
-    catalog, problems = check_catalog(mini_catalog)
-    assert catalog is not None
-    warnings = [p for p in problems if "Qingpu" in p.message]
-    assert [str(p) for p in warnings] == [
-        f"{LIBRARIES}:7: facilities[0].point: warning: (31.2304, 121.4737) is outside Qingpu"
-    ]
-    assert str(warnings[0]) in catalog.warnings
+    problem = only_error(mini_catalog)
+    assert str(problem) == (
+        f"{LIBRARIES}:7: facilities[0].point: (31.2304, 121.4737) is outside Qingpu (39 km from its centre)"
+    )
+
+
+def test_a_place_a_thousand_kilometres_away_is_refused(mini_catalog: Path) -> None:
+    """Beijing (GCJ-02, as a map app gives it) is in China but not in Qingpu."""
+    edit(mini_catalog, LIBRARIES, "lat: 31.109\n      lon: 121.050", "lat: 39.9087\n      lon: 116.3975")
+    problem = only_error(mini_catalog)
+    assert problem.field == "facilities[0].point" and "outside Qingpu (1,0" in problem.message
 
 
 def test_invalid_opening_hours_are_reported(mini_catalog: Path) -> None:
@@ -305,12 +309,13 @@ def test_an_unknown_top_level_key_is_reported(mini_catalog: Path) -> None:
     ]
 
 
-def test_a_yml_file_is_ignored_with_a_warning(mini_catalog: Path) -> None:
-    """Only *.yaml files are read; a stray .yml file is pointed out rather than silently skipped."""
-    (mini_catalog / "allowlist.yaml").rename(mini_catalog / "allowlist.yml")
-    _, problems = check_catalog(mini_catalog)
-    assert "allowlist.yml:0: yaml: warning: ignored: catalogue files must end in .yaml" in map(str, problems)
-    assert located(errors(mini_catalog)) == [f"{mini_catalog}:0: allowlist"]
+def test_a_yml_file_is_read_like_a_yaml_file(mini_catalog: Path) -> None:
+    """library.yaml renamed to .yml is still part of the catalogue (it used to be skipped, with only
+    a warning, and every library question then failed)."""
+    (mini_catalog / LIBRARIES).rename(mini_catalog / "facilities" / "library.yml")
+    catalog, problems = check_catalog(mini_catalog)
+    assert catalog is not None, problems
+    assert "library-zhujiajiao" in catalog.facilities
 
 
 def test_an_empty_catalogue_is_reported(mini_catalog: Path) -> None:
@@ -399,7 +404,7 @@ def test_the_schema_describes_every_file_shape() -> None:
         keys |= set(defs[ref]["properties"])
     assert keys == {
         "towns", "committees", "stations", "landmarks", "facilities", "services",
-        "indicators", "hotlines", "overrides", "vocabulary", "allowlist", "examples",
+        "indicators", "hotlines", "overrides", "vocabulary", "allowlist", "examples", "kinds",
     }  # fmt: skip
     assert defs["Facility"]["additionalProperties"] is False
     json.dumps(schema)  # editors read it as JSON

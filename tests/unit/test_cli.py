@@ -59,10 +59,84 @@ def test_ask_batch_answers_every_line_in_order_even_a_bad_one(tmp_path: Path) ->
     assert answers[3]["intent"] == "help"
 
 
-def test_ask_for_an_operator_is_one_readable_screen() -> None:
+def test_ask_for_an_operator_prints_the_reply_and_no_debug_line() -> None:
     code, out = run("ask", "赵巷镇社区事务受理服务中心在哪里")
     assert code == 0
-    assert out.startswith("[find_facility]") and "赵巷镇" in out
+    assert "赵巷镇" in out
+    assert "[find_facility]" not in out and "kind=" not in out
+
+
+def write_batch(tmp_path: Path, text: str) -> Path:
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(text, encoding="utf-8")
+    return batch
+
+
+def test_one_deeply_nested_line_gets_its_own_error_and_the_batch_goes_on(tmp_path: Path) -> None:
+    """A 5,000-deep `[[[[…` line used to end the whole batch in a RecursionError."""
+    deep = "[" * 5000 + "]" * 5000
+    batch = write_batch(tmp_path, f'{{"text": "你好"}}\n{deep}\n{{"text": "长护险怎么申请"}}\n')
+    code, out = run("ask", "--batch", str(batch))
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(answers) == 3
+    assert answers[0]["intent"] == "help" and "line 2" in answers[1]["error"]
+    assert answers[2]["service"] == "long_term_care"
+
+
+def test_batch_lines_end_only_at_newlines_so_answers_match_questions(tmp_path: Path) -> None:
+    """U+2028, U+2029 and U+0085 inside a question are not line ends (splitlines() thought so)."""
+    texts = ["图书馆\u2028在哪", "长护险\u2029怎么申请", "你好\u0085"]
+    batch = write_batch(tmp_path, "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts))
+    code, out = run("ask", "--batch", str(batch))
+    answers = [json.loads(line) for line in out.split("\n") if line]
+    assert code == 0 and len(answers) == 3
+    assert answers[0]["kind"] == "library" and answers[1]["service"] == "long_term_care"
+
+
+def test_a_blank_line_gets_an_error_answer_in_its_place(tmp_path: Path) -> None:
+    batch = write_batch(tmp_path, '{"text": "你好"}\n\n   \r\n{"text": "长护险怎么申请"}\r\n')
+    code, out = run("ask", "--batch", str(batch))
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(answers) == 4
+    assert "line 2" in answers[1]["error"] and "line 3" in answers[2]["error"]
+    assert answers[3]["service"] == "long_term_care"
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:00", "0001-01-01T00:00+14:00", "tomorrow"])
+def test_an_at_out_of_range_is_a_clear_error_with_exit_2(
+    at: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run("ask", "图书馆开着吗", "--at", at)
+    assert code == 2 and out == ""
+    assert "doorstep ask: at must be" in capsys.readouterr().err
+
+
+def test_an_at_out_of_range_in_a_batch_is_that_lines_error(tmp_path: Path) -> None:
+    batch = write_batch(tmp_path, '{"text": "图书馆", "at": "9999-12-31T23:00"}\n{"text": "你好"}\n')
+    code, out = run("ask", "--batch", str(batch))
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and "at must be" in answers[0]["error"] and answers[1]["intent"] == "help"
+
+
+@pytest.mark.parametrize("place", ["北京", "999,999", "nan,nan"])
+def test_a_place_doorstep_cannot_find_is_refused_like_the_api_does(
+    place: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run("ask", "附近的图书馆", "--place", place)
+    assert code == 2 and out == ""
+    assert "place: cannot find" in capsys.readouterr().err
+
+
+def test_a_known_place_is_used() -> None:
+    code, out = run("ask", "附近的图书馆", "--place", "朱家角", "--json")
+    assert code == 0 and json.loads(out)["results"][0]["town"] == "朱家角镇"
+
+
+@pytest.mark.parametrize("argv", [["ask", ""], ["ask"], ["ask", "  "]])
+def test_ask_without_a_question_is_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(*argv)
+    assert code == 2 and out == ""
+    assert "give the question" in capsys.readouterr().err
 
 
 def test_validate_is_quiet_and_summarises_a_good_catalogue() -> None:

@@ -82,3 +82,31 @@ def test_yaml_anchors_and_aliases_are_refused_at_their_line(tmp_path: Path) -> N
     assert [f"{p.file}:{p.line}: {p.field}" for p in problems if p.severity == "error"] == [
         "bomb.yaml:1: yaml"
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://www.shqp.gov.cn/health/", True),
+        ("HTTPS://ZWDT.SH.GOV.CN", True),
+        ("www.shqp.gov.cn", True),
+        ("https://vip333.co\\.gov.cn/", False),  # browsers open vip333.co
+        ("https://www.gov.cn@vip333.co/", False),
+        ("https://user@www.gov.cn/", False),  # a user name: never a service's real address
+        ("https://www.shqp.gov.cn%2Evip333.co/", False),
+        ("javascript:alert(1)//www.gov.cn", False),
+        ("ftp://www.gov.cn/", False),
+    ],
+)
+def test_a_link_is_allowed_only_as_a_browser_would_open_it(url: str, ok: bool) -> None:
+    """What the reply model checks before it makes a website a link (defence in depth: the
+    validator refuses these already)."""
+    from services_catalog.linkcheck import allowed
+
+    assert allowed(url, ["gov.cn"]) is ok
+
+
+def test_links_hidden_by_zero_width_characters_are_removed_from_what_is_sent() -> None:
+    text = "详见 vip\u200b333\u200b.co 或 https://www.shqp.gov.cn/x"
+    kept = strip_disallowed_links(text, ["gov.cn"])
+    assert "vip333" not in kept and "https://www.shqp.gov.cn/x" in kept
