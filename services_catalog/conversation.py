@@ -43,10 +43,8 @@ from services_catalog.memory import (
     purge_expired,
     utcnow,
 )
-from services_catalog.models import KIND_IDS
 from services_catalog.ordinals import ordinal
 from services_catalog.reply import (
-    QUICK_KINDS,
     Block,
     Line,
     Reply,
@@ -56,6 +54,7 @@ from services_catalog.reply import (
     buttons_for,
     hotlines_reply,
     menu_buttons,
+    quick_kinds,
     venue_reply,
 )
 
@@ -456,14 +455,14 @@ class _Handling:
                 self.memory.offer((), self.now)
                 service = catalog.services[option]
                 return self.ask(service.name_en if self.lang == "en" else service.name)
-            case btn.Choose(option) if option in KIND_IDS:
+            case btn.Choose(option) if option in self.c.catalog.kinds:
                 self.memory.offer((), self.now)
                 return self.ask(last.text if last else self.words.kind(option), kind=option)
             case btn.ChooseLanguage(lang):
                 return self.language_asked(lang)
             case btn.ChooseTown(town) if town in catalog.towns:
                 return self.in_town(town)
-            case btn.QuickKind(kind) if kind in KIND_IDS:
+            case btn.QuickKind(kind) if kind in self.c.catalog.kinds:
                 return self.ask(self.words.kind(kind), kind=kind)
         return self.send(self.say(self.t("stale"), brief=True))
 
@@ -518,7 +517,7 @@ class _Handling:
 
     def _quick_kind(self, text: str) -> str | None:
         """The kind whose common-need label (看病, 养老 …) is the whole message, in either language."""
-        for kind in QUICK_KINDS:
+        for kind in quick_kinds(self.c.catalog):
             key = f"conversation.quick.{kind}"
             if any(text == self.c.locales.t(lang, key) for lang in ("zh", "en")):
                 return kind

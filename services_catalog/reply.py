@@ -38,8 +38,6 @@ LineStyle = Literal[
 ]
 # Who a block is for: every channel, only those with buttons, only those without.
 Audience = Literal["all", "buttons", "text"]
-# The quick needs offered with the main menu, each a facility kind.
-QUICK_KINDS: tuple[str, ...] = ("clinic", "elderly_centre", "library", "legal_aid", "affairs_centre")
 # A facility's name on a button is cut to this many characters (`Words.short_name`).
 BUTTON_NAME_CHARS = 22
 # An answer for a moment this far from the present names its day instead of saying today/now.
@@ -554,8 +552,14 @@ def town_buttons(words: Words) -> tuple[Button, ...]:
 def menu_buttons(words: Words) -> tuple[Button, ...]:
     """The common needs, one button each."""
     return buttons_for(
-        (words.loc.t(words.lang, f"conversation.quick.{kind}"), btn.QuickKind(kind)) for kind in QUICK_KINDS
+        (words.loc.t(words.lang, f"conversation.quick.{kind}"), btn.QuickKind(kind))
+        for kind in quick_kinds(words.catalog)
     )
+
+
+def quick_kinds(catalog: Catalog) -> list[str]:
+    """The kinds offered as quick buttons with the main menu (`quick: true` in kinds.yaml)."""
+    return [kind for kind, k in catalog.kinds.items() if k.quick]
 
 
 # ------------------------------------------------------------------------------------ other replies
