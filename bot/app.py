@@ -57,7 +57,7 @@ from handlers.render import Renderer
 from handlers.text import on_media, on_text
 from locales import default_locales
 from services_catalog.conversation import Conversation
-from services_catalog.memory import StoredMemory, create_memory_tables
+from services_catalog.memory import create_memory_tables
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +149,7 @@ def build_application(
         settings=settings,
         live=live,
         engine=engine,
-        conversation=Conversation(
-            live, StoredMemory(engine, ttl), engine=engine, locales=locales, location_ttl=ttl
-        ),
+        conversation=Conversation.in_store(live, engine, locales=locales, location_ttl=ttl),
         render=Renderer(locales),
         limit=make_limit(engine, "telegram", settings.doorstep_user_rate_per_minute),
         updates=updates,

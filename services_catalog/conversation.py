@@ -35,19 +35,26 @@ from services_catalog import feedback
 from services_catalog.answer import Answer, Known, Lang, Question, Where
 from services_catalog.catalog import Catalog
 from services_catalog.coords import gcj02_to_wgs84
-from services_catalog.memory import LastAnswer, Memory, MemoryStore, purge_expired, utcnow
-from services_catalog.models import KIND_IDS
+from services_catalog.memory import (
+    LastAnswer,
+    Memory,
+    MemoryStore,
+    StoredMemory,
+    purge_expired,
+    utcnow,
+)
+from services_catalog.ordinals import ordinal
 from services_catalog.reply import (
-    QUICK_KINDS,
     Block,
-    Button,
     Line,
     Reply,
     Words,
     block,
     build_reply,
+    buttons_for,
     hotlines_reply,
     menu_buttons,
+    quick_kinds,
     venue_reply,
 )
 
@@ -55,6 +62,7 @@ log = logging.getLogger(__name__)
 
 # Longer messages are cut before they reach the core: nobody asks for a library in 500 characters.
 MAX_QUESTION_CHARS = 500
+# Places in one answer; "更多" gives the next as many.
 PAGE_SIZE = 3
 # How often a conversation in a process without a housekeeping task deletes expired memory.
 PURGE_EVERY = dt.timedelta(minutes=10)
@@ -62,32 +70,6 @@ PURGE_EVERY = dt.timedelta(minutes=10)
 # A language named alone, as a choice.
 _LANGUAGE_WORDS = {"english": "en", "英文": "en", "英语": "en", "中文": "zh", "chinese": "zh", "汉语": "zh"}
 _PUNCTUATION = re.compile(r"[\s,.!?;:，。！？；：、~～…]+")
-_CN_NUMBERS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
-_EN_ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
-}  # fmt: skip
-# "第二个(呢)", "第2家"; a whole message "2号", "那二号呢"; "the second (one)", "second one", "number 2".
-_N_ZH = r"([一二两三四五六七八九十]|\d{1,2})"
-_ORDINAL_ZH = re.compile(rf"第\s*{_N_ZH}\s*(?:个|家|处)")
-_ORDINAL_ZH_ALONE = re.compile(rf"\s*(?:那|那么)?\s*第?\s*{_N_ZH}\s*(?:号|个)?\s*(?:呢|吧)?\s*[?？]?\s*")
-_EN_WORDS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th"
-_ORDINAL_EN = re.compile(
-    rf"\bthe\s+({_EN_WORDS})\b(?:\s+one)?|\b({_EN_WORDS})\s+one\b|\b(?:number|no\.)\s*(\d{{1,2}})\b"
-)
-_LONE_NUMBER = re.compile(r"\s*(\d{1,2})\s*")
 
 
 class HasCatalog(Protocol):
@@ -211,6 +193,20 @@ class Conversation:
         self.clock = clock
         self._last_purge: dt.datetime | None = None
 
+    @classmethod
+    def in_store(
+        cls,
+        core: Core,
+        engine: Engine,
+        *,
+        location_ttl: dt.timedelta,
+        locales: Locales | None = None,
+    ) -> Conversation:
+        """A conversation remembering in `engine`'s store, shared by every process using it; what it
+        keeps and what it purges there expire after the same `location_ttl`."""
+        memory = StoredMemory(engine, location_ttl)
+        return cls(core, memory, engine=engine, locales=locales, location_ttl=location_ttl)
+
     @property
     def catalog(self) -> Catalog:
         """The catalogue answering right now."""
@@ -218,15 +214,20 @@ class Conversation:
 
     @property
     def more_words(self) -> frozenset[str]:
-        """"更多", "还有别的吗", "more": the whole message asks for the next places (vocabulary)."""
+        """Words that, as the whole message, ask for the next places ("更多", "还有别的吗", "more")."""
         more = self.catalog.vocabulary.more
         return frozenset(w.lower() for w in [*more.zh, *more.en])
 
     @property
     def directions_words(self) -> frozenset[str]:
-        """"怎么走", "how do I get": asking the way to the place just given (vocabulary)."""
+        """Words asking the way to the place just given ("怎么走", "how do I get")."""
         way = self.catalog.vocabulary.directions
         return frozenset(w.lower() for w in [*way.zh, *way.en])
+
+    @property
+    def location_hours(self) -> int:
+        """How long a shared location is kept, in whole hours, as residents are told (at least 1)."""
+        return max(1, round(self.location_ttl.total_seconds() / 3600))
 
     def language(self, channel: str, user: str, hint: str | None = None) -> Lang:
         """The language to answer in: the one chosen, else the channel's hint, else Chinese."""
@@ -270,6 +271,7 @@ class Conversation:
         return _Handling(self, "", Memory(), lang, self.clock(), None).greeting(name)
 
     def _purge_if_due(self, now: dt.datetime) -> None:
+        """Delete expired memory of every user, at most every `PURGE_EVERY`."""
         if self.engine is None:
             return
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
@@ -283,6 +285,7 @@ class Conversation:
 
 
 def _lang(code: str | None) -> Lang:
+    """English when `code` names it, else Chinese."""
     return "en" if normalise_lang(code) == "en" else "zh"
 
 
@@ -310,6 +313,7 @@ class _Handling:
 
     @property
     def words(self) -> Words:
+        """The reply model's words, in the language of this turn."""
         return Words(self.lang, self.c.catalog, self.c.locales)
 
     def t(self, key: str, /, **values: object) -> str:
@@ -317,10 +321,12 @@ class _Handling:
         return self.c.locales.t(self.lang, f"conversation.{key}", **values)
 
     def say(self, *lines: Line | str | None, brief: bool = False, menu: bool = False) -> Reply:
-        words = self.words
-        return Reply(self.lang, (block(*lines),), brief=brief, menu=menu_buttons(words) if menu else ())
+        """A reply of `lines`; `brief`: a pressed button's acknowledgement; `menu`: the common needs."""
+        menu_row = menu_buttons(self.words) if menu else ()
+        return Reply(self.lang, (block(*lines),), brief=brief, menu=menu_row)
 
     def send(self, reply: Reply) -> Turn:
+        """Add `reply` to the turn, in the language it is in now."""
         self.turn.replies.append(reply)
         self.turn.lang = self.lang
         return self.turn
@@ -328,6 +334,7 @@ class _Handling:
     # Events
 
     def run(self, event: Event) -> Turn:
+        """The turn for `event`."""
         match event:
             case Said(text):
                 return self.said(text)
@@ -350,13 +357,15 @@ class _Handling:
         raise AssertionError(event)
 
     def greeting(self, name: str) -> Reply:
+        """Hello (by name when the channel knows it), what Doorstep does, and the common needs."""
         name = " ".join(name.split())[:64]
         hello = self.t("start.greeting", name=name) if name else self.t("start.greeting_anonymous")
         lines = [Line(hello, "title"), Line(self.t("start.what")), Line(self.t("start.next"))]
         return Reply(self.lang, (Block(tuple(lines)),), menu=menu_buttons(self.words))
 
     def help(self) -> Reply:
-        hours = max(1, round(self.c.location_ttl.total_seconds() / 3600))
+        """How to ask, what a shared location is kept for, and this channel's commands."""
+        hours = self.c.location_hours
         commands = f"conversation.help.commands.{self.channel}"
         blocks = [
             block(Line(self.t("help.title"), "title")),
@@ -369,6 +378,7 @@ class _Handling:
         return Reply(self.lang, tuple(blocks), menu=menu_buttons(self.words))
 
     def language_asked(self, code: str | None) -> Turn:
+        """Switch to the language `code` names; else offer the languages there are."""
         chosen = (code or "").strip().lower()
         if chosen in ("zh", "en"):
             self.memory.lang = chosen
@@ -377,34 +387,27 @@ class _Handling:
         lines = [self.t("lang.prompt")]
         if chosen:
             lines.insert(0, self.t("lang.unsupported", code=chosen[:16]))
-        choices = tuple(
-            Button(self.t(f"lang.{lang}"), data)
-            for lang in ("zh", "en")
-            if (data := btn.encode(btn.ChooseLanguage(lang)))
-        )
+        choices = buttons_for((self.t(f"lang.{lang}"), btn.ChooseLanguage(lang)) for lang in ("zh", "en"))
         typed = block(self.t("lang.type"), audience="text")  # where there are no buttons
         return self.send(Reply(self.lang, (block(*lines), typed), buttons=(choices,)))
 
     def located(self, lat: float, lon: float, crs: str) -> Turn:
+        """Keep a shared position (in WGS-84), and answer the question that was waiting for it."""
         if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
             return self.send(self.say(self.t("location_invalid")))
         if crs == "gcj02":
             lat, lon = gcj02_to_wgs84(lat, lon)
         self.memory.locate(lat, lon, self.now)
-        pending = self.memory.take_pending()
-        if pending is not None:
-            return self.ask(pending.text, kind=pending.kind)
-        hours = max(1, round(self.c.location_ttl.total_seconds() / 3600))
-        return self.send(self.say(self.t("location_saved", hours=hours), menu=True))
+        hours = self.c.location_hours
+        return self.answer_waiting_or(self.say(self.t("location_saved", hours=hours), menu=True))
 
     def in_town(self, town: str) -> Turn:
+        """Keep the town the person is in, and answer the question that was waiting for a place."""
         self.memory.settle_in(town, self.now, replaces_location=True)
-        pending = self.memory.take_pending()
-        if pending is not None:
-            return self.ask(pending.text, kind=pending.kind)
-        return self.send(self.say(self.t("town_saved", town=self.words.town(town)), menu=True))
+        return self.answer_waiting_or(self.say(self.t("town_saved", town=self.words.town(town)), menu=True))
 
     def place_given(self, text: str) -> Turn:
+        """Keep where a named place puts the person (a position, a town), as a shared location is kept."""
         text = " ".join(text.split())[:200]
         try:
             where = self.c.core.finder.resolve_place(text) if text else None
@@ -419,15 +422,26 @@ class _Handling:
         self.memory.locate(where.lat, where.lon, self.now)
         if where.town:
             self.memory.settle_in(where.town, self.now, replaces_location=False)
+        return self.answer_waiting_or(self.say(self.t("place_saved", place=where.label or text), menu=True))
+
+    def answer_waiting_or(self, saved: Reply) -> Turn:
+        """Answer the question that was waiting for where the person is, now that it is known; when
+        none was waiting, send `saved` (what was kept, and the common needs)."""
         pending = self.memory.take_pending()
-        if pending is not None:
-            return self.ask(pending.text, kind=pending.kind)
-        return self.send(self.say(self.t("place_saved", place=where.label or text), menu=True))
+        if pending is None:
+            return self.send(saved)
+        return self.ask(pending.text, kind=pending.kind)
 
     def pressed(self, data: str) -> Turn:
+        """Do what the button that carried `data` means (the data may be stale or forged)."""
+        return self.chose(btn.parse(data))
+
+    def chose(self, button: btn.Button | None) -> Turn:
+        """Do what `button` means while it still fits the catalogue and the conversation; else say
+        it is out of date."""
         catalog = self.c.catalog
         last = self.memory.last
-        match btn.parse(data):
+        match button:
             case btn.ShowVenue(facility_id) if facility_id in catalog.facilities:
                 return self.send(
                     venue_reply(catalog.facilities[facility_id], self.lang, catalog, self.c.locales)
@@ -441,24 +455,27 @@ class _Handling:
                 self.memory.offer((), self.now)
                 service = catalog.services[option]
                 return self.ask(service.name_en if self.lang == "en" else service.name)
-            case btn.Choose(option) if option in KIND_IDS:
+            case btn.Choose(option) if option in self.c.catalog.kinds:
                 self.memory.offer((), self.now)
                 return self.ask(last.text if last else self.words.kind(option), kind=option)
             case btn.ChooseLanguage(lang):
                 return self.language_asked(lang)
             case btn.ChooseTown(town) if town in catalog.towns:
                 return self.in_town(town)
-            case btn.QuickKind(kind) if kind in KIND_IDS:
+            case btn.QuickKind(kind) if kind in self.c.catalog.kinds:
                 return self.ask(self.words.kind(kind), kind=kind)
         return self.send(self.say(self.t("stale"), brief=True))
 
     def report(self, facility_id: str, text: str) -> None:
+        """Keep a "信息有误" report on the facility for staff, with the question it answered."""
         if self.c.engine is None:
             return
         with Session(self.c.engine) as session:
             feedback.add_report(session=session, facility_id=facility_id, text=text)
 
     def said(self, text: str) -> Turn:
+        """What a message means: a town, a common need, a language, "更多", the choice asked for,
+        a numbered place of the last answer; else a question for the core."""
         text = " ".join(text.split())[:MAX_QUESTION_CHARS]
         if not text:
             return self.send(self.help())
@@ -472,15 +489,15 @@ class _Handling:
         bare = _PUNCTUATION.sub(" ", text.lower()).strip()
         if bare in _LANGUAGE_WORDS:  # "English" typed where there is no language button (WeChat)
             return self.language_asked(_LANGUAGE_WORDS[bare])
-        last = self.memory.last
         if bare in self.c.more_words:
             return self.more()
         if self.memory.choices:
             chosen = self._choice(text)
             if chosen is not None:
-                return self.pressed(btn.encode(btn.Choose(chosen)) or "")
+                return self.chose(btn.Choose(chosen))  # as if its button was pressed
+        last = self.memory.last
         if last is not None and last.ids:
-            number, rest = _ordinal(text)
+            number, rest = ordinal(text)
             if number is not None:
                 facility_id = _numbered(last, number)
                 if facility_id is None:
@@ -489,6 +506,7 @@ class _Handling:
         return self.ask(text)
 
     def more(self) -> Turn:
+        """The next places of the last question, or why there are none."""
         last = self.memory.last
         if last is None:
             return self.send(self.say(self.t("nothing_before")))
@@ -498,7 +516,8 @@ class _Handling:
         return self.ask(last.text, kind=last.kind, offset=shown, more=True)
 
     def _quick_kind(self, text: str) -> str | None:
-        for kind in QUICK_KINDS:
+        """The kind whose common-need label (看病, 养老 …) is the whole message, in either language."""
+        for kind in quick_kinds(self.c.catalog):
             key = f"conversation.quick.{kind}"
             if any(text == self.c.locales.t(lang, key) for lang in ("zh", "en")):
                 return kind
@@ -507,7 +526,7 @@ class _Handling:
     def _choice(self, text: str) -> str | None:
         """The option of the open clarifying question that `text` names ("1", "第二个", its name)."""
         choices = self.memory.choices
-        number, rest = _ordinal(text)
+        number, rest = ordinal(text)
         if number is not None and not rest and 1 <= number <= len(choices):
             return choices[number - 1]
         wanted = _PUNCTUATION.sub("", text.lower())
@@ -531,7 +550,11 @@ class _Handling:
         catalog = self.c.catalog
         memory = self.memory
         last = memory.last
-        focus = about or (last.focus or (last.ids[0] if last.ids else None) if last else None)
+        # The place a follow-up ("那里周六开门吗") is about: the one asked about, else the last one
+        # given, else the first of the last answer.
+        focus = about
+        if focus is None and last is not None:
+            focus = last.focus or (last.ids[0] if last.ids else None)
         last_kind = last.kind if last else None
         if about is not None and about in catalog.facilities:
             last_kind = catalog.facilities[about].kind
@@ -589,32 +612,6 @@ def _town_named(text: str, catalog: Catalog) -> str | None:
     return None
 
 
-def _ordinal(text: str) -> tuple[int | None, str]:
-    """The number a message refers to ("第二个呢" → 2) and the rest of the message ("周六开吗")."""
-    lowered = text.lower().strip()
-    alone = _ORDINAL_ZH_ALONE.fullmatch(lowered) or _LONE_NUMBER.fullmatch(lowered)
-    if alone is not None:
-        return _number(alone.group(1)), ""
-    for pattern in (_ORDINAL_ZH, _ORDINAL_EN):
-        m = pattern.search(lowered)
-        if m is None:
-            continue
-        word = next(g for g in m.groups() if g)
-        rest = (lowered[: m.start()] + " " + lowered[m.end() :]).strip()
-        rest = _FILLER.sub("", rest).strip()
-        return _number(word), rest
-    return None, ""
-
-
-_FILLER = re.compile(r"^(?:那么|那|and|what about|how about)\s*|\s*(?:呢|吧|啊|[?？])+$")
-
-
-def _number(word: str) -> int | None:
-    if word.isdigit():
-        return int(word)
-    return _EN_ORDINALS.get(word) or _CN_NUMBERS.get(word)
-
-
 def _numbered(last: LastAnswer, number: int) -> str | None:
     """The facility shown as `number` in the last answer (as numbered on screen, or on the page)."""
     if last.offset < number <= last.offset + len(last.ids):
@@ -625,5 +622,6 @@ def _numbered(last: LastAnswer, number: int) -> str | None:
 
 
 def _asks_the_way(text: str, words: frozenset[str]) -> bool:
+    """Whether `text` asks the way there ("怎么走"), by the vocabulary's `words`."""
     lowered = text.lower()
     return any(word in lowered for word in words)

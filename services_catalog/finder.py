@@ -86,8 +86,8 @@ class Finder:
     def answer(self, question: Question) -> Answer:
         """The answer to one question. Never raises on odd text; the reply is never empty."""
         now = to_shanghai(question.at)
-        reading = self.understanding.read(question.text)
-        folded = self.understanding.normalise.light(question.text)
+        folded = self.understanding.normalise.light(question.text)  # once, for every reading below
+        reading = self.understanding.read(question.text, folded=folded)
         moment = parse_moment(reading.text, now, calendar=self.calendar)
         answer = Answer(intent="out_of_scope", lang=question.lang, moment=moment.at)
         answer.moment_label = moment.label(question.lang)

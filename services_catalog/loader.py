@@ -16,6 +16,7 @@ are converted to WGS-84 before any record is made, and each distinct text is che
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import difflib
 import functools
@@ -29,7 +30,7 @@ import types
 import typing
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import Enum
@@ -173,8 +174,8 @@ def check_catalog(folder: Path) -> tuple[Catalog | None, list[Problem]]:
     # would cost a quarter of the time. It runs again as usual when the catalogue is made.
     collecting = gc.isenabled()
     gc.disable()
+    reader = _Reader(Path(folder))
     try:
-        reader = _Reader(Path(folder))
         reader.read_all()
         reader.cross_check()
         problems = sorted(reader.problems)
@@ -182,6 +183,10 @@ def check_catalog(folder: Path) -> tuple[Catalog | None, list[Problem]]:
             return None, problems
         return reader.build(problems), problems
     finally:
+        if reader.size >= PARALLEL_BYTES:
+            # A large catalogue's objects live as long as it is served: kept out of the collector's
+            # scans for good (the first full scan of them would cost a second, and then again).
+            gc.freeze()
         if collecting:
             gc.enable()
 
@@ -260,6 +265,7 @@ class _Reader:
     key_lines: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # key -> [(file, line)]
     today: dt.date = field(default_factory=lambda: dt.datetime.now(SHANGHAI).date())
     unread: list[str] = field(default_factory=list)  # files that could not be read as YAML at all
+    size: int = 0  # bytes of YAML read
     digest: Any = field(default_factory=hashlib.sha256)  # of every file's name and bytes, in order
     changed_at: dt.datetime | None = None  # the newest file's modification time
 
@@ -325,7 +331,8 @@ class _Reader:
             raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
         readable: list[tuple[str, Path]] = []  # for the worker processes
         try:
-            parallel = _parallel(sum(path.stat().st_size for path in files))
+            self.size = sum(path.stat().st_size for path in files)
+            parallel = _parallel(self.size)
         except OSError as exc:
             raise CatalogFileError(f"{self.folder}: cannot be read ({exc.strerror})") from exc
         for path in files:
@@ -740,30 +747,29 @@ class _Reader:
         allow = self.singles.get("allowlist")
         domains = [d.lower().strip(".") for d in allow.get("domains") or []] if allow else []
         every = [rec for recs in self.records.values() for rec in recs] + list(self.singles.values())
-        found: list[tuple[_Record, Path_, str, bool, bool]] = []
+        # The same source note or hours string recurs on thousands of records: each text is read
+        # (`readable`, all in one go) and checked once. Two walks over the records rather than a
+        # list of every text: at 100,000 facilities that list alone would hold a hundred megabytes.
+        texts = list(dict.fromkeys(text for rec in every for _, text in _texts(rec.model, ())))
+        as_read = dict(zip(texts, readable_many(texts), strict=True))
+        del texts
+        checked: dict[tuple[str, bool, bool], str | None] = {}
         for rec in every:
             in_vocabulary = rec.path[0] == "vocabulary"
             for sub, text in _texts(rec.model, ()):
                 name_like = in_vocabulary or bool(_NAME_FIELDS.intersection(map(str, sub)))
-                found.append((rec, sub, text, name_like, sub == ("website",)))
-        # The same source note or hours string recurs on thousands of records: each text is read
-        # (`readable`, all in one go) and checked once.
-        texts = list(dict.fromkeys(text for _, _, text, _, _ in found))
-        as_read = dict(zip(texts, readable_many(texts), strict=True))
-        checked: dict[tuple[str, bool, bool], str | None] = {}
-        for rec, sub, text, name_like, website in found:
-            key = (text, name_like, website)
-            if key not in checked:
-                checked[key] = text_problem(
-                    text,
-                    domains,
-                    name_like=name_like,
-                    website=website,
-                    check_links=bool(allow),
-                    seen=as_read[text],
-                )
-            if message := checked[key]:
-                self.at(rec, sub, message)
+                key = (text, name_like, sub == ("website",))
+                if key not in checked:
+                    checked[key] = text_problem(
+                        text,
+                        domains,
+                        name_like=name_like,
+                        website=key[2],
+                        check_links=bool(allow),
+                        seen=as_read[text],
+                    )
+                if message := checked[key]:
+                    self.at(rec, sub, message)
 
     # -- building --
 
@@ -897,15 +903,24 @@ def _parse_in_workers(files: Sequence[tuple[str, Path]]) -> Iterator[tuple[yamlf
     """Each file parsed by worker processes, in order (for a large catalogue)."""
     # fork: the workers start at once with everything imported (this process has one thread).
     context = multiprocessing.get_context("fork")
+    workers = _workers()
+    paths = [str(path) for _, path in files]
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=_workers(), mp_context=context) as pool:
-            for result in pool.map(_parse_path, [str(path) for _, path in files]):
-                yield result
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            # A few files ahead, not all: a parsed file waiting here holds tens of megabytes.
+            ahead: collections.deque[Future[tuple[yamlfile.Parsed, _Written]]] = collections.deque()
+            for path in paths:
+                ahead.append(pool.submit(_parse_path, path))
+                if len(ahead) > workers:
+                    yield ahead.popleft().result()
+                    done += 1
+            while ahead:
+                yield ahead.popleft().result()
                 done += 1
     except (BrokenProcessPool, OSError):  # a worker killed (out of memory?): carry on here
-        for _, path in files[done:]:
-            yield _parse_path(str(path))
+        for path in paths[done:]:
+            yield _parse_path(path)
 
 
 def _raise(error: OSError) -> None:

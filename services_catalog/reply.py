@@ -19,8 +19,8 @@ a `Pressed` event to the conversation.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from locales import Locales, default_locales
@@ -38,8 +38,7 @@ LineStyle = Literal[
 ]
 # Who a block is for: every channel, only those with buttons, only those without.
 Audience = Literal["all", "buttons", "text"]
-# The quick needs offered with the main menu, each a facility kind.
-QUICK_KINDS: tuple[str, ...] = ("clinic", "elderly_centre", "library", "legal_aid", "affairs_centre")
+# A facility's name on a button is cut to this many characters (`Words.short_name`).
 BUTTON_NAME_CHARS = 22
 # An answer for a moment this far from the present names its day instead of saying today/now.
 _NOW_TOLERANCE = dt.timedelta(minutes=2)
@@ -253,23 +252,21 @@ def without_foreign_links(reply: Reply, domains: Sequence[str]) -> Reply:
         href = line.href
         if href is not None and not href.startswith("tel:") and not link_allowed(href, domains):
             href = None
-        return Line(clean(line.text), line.style, href)
+        return replace(line, text=clean(line.text), href=href)
 
-    blocks = tuple(Block(tuple(clean_line(x) for x in b.lines), b.facility, b.audience) for b in reply.blocks)
-    rows = tuple(tuple(Button(clean(b.label), b.data) for b in row) for row in reply.buttons)
+    def clean_buttons(buttons: tuple[Button, ...]) -> tuple[Button, ...]:
+        return tuple(replace(b, label=clean(b.label)) for b in buttons)
+
     venue = reply.venue
     if venue is not None:
-        venue = Venue(venue.lat, venue.lon, clean(venue.title), clean(venue.address), venue.approximate)
-    return Reply(
-        reply.lang,
-        blocks,
-        rows,
-        reply.asks_location,
-        tuple(Button(clean(b.label), b.data) for b in reply.towns),
-        tuple(Button(clean(b.label), b.data) for b in reply.menu),
-        venue,
-        reply.brief,
-        reply.emergency,
+        venue = replace(venue, title=clean(venue.title), address=clean(venue.address))
+    return replace(  # every other field as it was, including any added later
+        reply,
+        blocks=tuple(replace(b, lines=tuple(clean_line(x) for x in b.lines)) for b in reply.blocks),
+        buttons=tuple(clean_buttons(row) for row in reply.buttons),
+        towns=clean_buttons(reply.towns),
+        menu=clean_buttons(reply.menu),
+        venue=venue,
     )
 
 
@@ -278,12 +275,7 @@ def _emergency(answer: Answer, words: Words) -> Reply:
     if not answer.emergency:  # the numbers themselves, whatever went wrong on the way here
         lines = [Line(words.t("emergency.fallback"), "urgent"), Line(words.t("emergency.say_where"))]
         return Reply(answer.lang, (Block(tuple(lines)),), emergency=True)
-    first, *others = answer.emergency
-    first_line = words.t("emergency.first", number=first.number, name=words.hotline_name(first))
-    lines = [Line(first_line, "urgent", f"tel:{first.number}")]  # the number to tap, first and largest
-    for hotline in others:  # the other emergency numbers, and crisis lines (962525) where they apply
-        also = words.t("emergency.also", number=hotline.number, name=words.hotline_name(hotline))
-        lines.append(Line(also, "phone", f"tel:{hotline.number}"))
+    lines = _numbers_to_call(answer.emergency, "emergency.first", words)
     lines.append(Line(words.t("emergency.say_where")))
     return Reply(answer.lang, (Block(tuple(lines)),), emergency=True)
 
@@ -292,16 +284,19 @@ def _urgent_block(answer: Answer, words: Words) -> tuple[Block, ...]:
     """For a non-emergency answer with numbers to hedge with: those numbers, on the first line."""
     if not answer.emergency:
         return ()
-    first, *others = answer.emergency
-    if_now = words.t("emergency.if_now", number=first.number, name=words.hotline_name(first))
-    lines = [Line(if_now, "urgent", f"tel:{first.number}")]
-    lines += [
-        Line(
-            words.t("emergency.also", number=h.number, name=words.hotline_name(h)), "phone", f"tel:{h.number}"
-        )
-        for h in others
-    ]
-    return (Block(tuple(lines)),)
+    return (Block(tuple(_numbers_to_call(answer.emergency, "emergency.if_now", words))),)
+
+
+def _numbers_to_call(hotlines: Sequence[Hotline], first_key: str, words: Words) -> list[Line]:
+    """The first number as the line to tap, worded by `first_key`; then each further one ("也可以拨打"):
+    the other emergency numbers, and crisis lines (962525) where they apply. `hotlines` is not empty."""
+    first, *others = hotlines
+    call = words.t(first_key, number=first.number, name=words.hotline_name(first))
+    lines = [Line(call, "urgent", f"tel:{first.number}")]  # the number to tap, first and largest
+    for hotline in others:
+        also = words.t("emergency.also", number=hotline.number, name=words.hotline_name(hotline))
+        lines.append(Line(also, "phone", f"tel:{hotline.number}"))
+    return lines
 
 
 def _complaint(words: Words) -> Block:
@@ -315,6 +310,7 @@ def _complaint(words: Words) -> Block:
 
 
 def _plan(answer: Answer, words: Words) -> list[Block]:
+    """A plan figure (baseline, target, unit, category); asked in general, the figures by category."""
     ind = answer.indicator_info
     if ind is None:
         lines = [Line(words.t("plan.overview", count=len(words.catalog.indicators)), "title")]
@@ -339,17 +335,15 @@ def _plan(answer: Answer, words: Words) -> list[Block]:
     return [Block(tuple(lines))]
 
 
-def _hotline(answer: Answer, words: Words) -> Hotline | None:
-    """The hotline the answer falls back on: the topic's own, else 12345."""
-    return answer.hotline or words.catalog.hotlines.get("12345")
-
-
 def _hotline_number(answer: Answer, words: Words) -> str:
-    hotline = _hotline(answer, words)
+    """The number the answer falls back on: the topic's hotline, else 12345 (in any catalogue)."""
+    hotline = answer.hotline or words.catalog.hotlines.get("12345")
     return hotline.number if hotline is not None else "12345"
 
 
 def _service(answer: Answer, words: Words, now: dt.datetime | None) -> list[Block]:
+    """A service guide: what it is, who qualifies, what to bring, where and how to apply, the
+    nearest place for it, and how far the guide can be trusted."""
     s = answer.service_info
     assert s is not None
     en = words.en
@@ -360,13 +354,10 @@ def _service(answer: Answer, words: Words, now: dt.datetime | None) -> list[Bloc
         )
     ]
     eligibility = s.eligibility_en if en and s.eligibility_en else s.eligibility
-    if eligibility:
-        items = [Line(x, "item") for x in eligibility]
-        blocks.append(block(Line(words.t("service.eligibility"), "title"), *items))
     materials = s.materials_en if en and s.materials_en else s.materials
-    if materials:
-        items = [Line(x, "item") for x in materials]
-        blocks.append(block(Line(words.t("service.materials"), "title"), *items))
+    for title, items in (("service.eligibility", eligibility), ("service.materials", materials)):
+        if items:
+            blocks.append(block(Line(words.t(title), "title"), *(Line(x, "item") for x in items)))
     lines: list[Line] = []
     if s.where:
         places = words.sep().join(words.kind(k) for k in s.where)
@@ -416,13 +407,15 @@ def heading(answer: Answer, words: Words) -> str:
 
 
 def _find(answer: Answer, words: Words, urgent: tuple[Block, ...], now: dt.datetime | None) -> Reply:
+    """Places of a kind, nearest first, and which page of them; or which kind was meant; or a
+    request for where the person is."""
     lang = answer.lang
     blocks: list[Block] = list(urgent)
     if answer.clarify:
         options = words.t("find.clarify_sep").join(words.option(k) for k in answer.clarify)
         blocks.append(block(Line(words.t("find.clarify", options=options), "title")))
         blocks.append(block(words.t("find.clarify_typed"), audience="text"))  # where there are no buttons
-        blocks += [_result_block(i, r, answer, words, now) for i, r in enumerate(answer.results, start=1)]
+        blocks += _result_blocks(answer, words, now, start=1)
         return Reply(lang, tuple(blocks), buttons=_result_buttons(answer, words))
     if answer.where.outside_qingpu:
         blocks.append(block(Line(words.t("find.outside_qingpu"), "note")))
@@ -431,10 +424,7 @@ def _find(answer: Answer, words: Words, urgent: tuple[Block, ...], now: dt.datet
         blocks.append(block(Line(words.t("find.needs_location", what=what), "title")))
         if answer.results:
             blocks.append(block(words.t("find.district_hint")))
-            blocks += [
-                _result_block(answer.offset + i, r, answer, words, now)
-                for i, r in enumerate(answer.results, start=1)
-            ]
+            blocks += _result_blocks(answer, words, now)
         return Reply(lang, tuple(blocks), asks_location=True, towns=town_buttons(words))
     label = moment_label(answer, words, now)
     head = [Line(heading(answer, words), "title")]
@@ -443,9 +433,7 @@ def _find(answer: Answer, words: Words, urgent: tuple[Block, ...], now: dt.datet
     blocks.append(Block(tuple(head)))
     if not answer.results:
         blocks.append(block(words.t("find.none", hotline=_hotline_number(answer, words))))
-    blocks += [
-        _result_block(answer.offset + i, r, answer, words, now) for i, r in enumerate(answer.results, start=1)
-    ]
+    blocks += _result_blocks(answer, words, now)
     shown = len(answer.results)
     remaining = answer.total_results - answer.offset - shown
     if shown and (remaining > 0 or answer.offset > 0) and not answer.follow_up:
@@ -492,16 +480,24 @@ def result_notes(r: Result, words: Words, moment: dt.datetime | None) -> list[st
     return notes
 
 
+def _result_blocks(
+    answer: Answer, words: Words, now: dt.datetime | None, *, start: int | None = None
+) -> list[Block]:
+    """A block for each place, numbered from `start` (by default on from the places before this page)."""
+    first = answer.offset + 1 if start is None else start
+    return [_result_block(n, r, answer, words, now) for n, r in enumerate(answer.results, start=first)]
+
+
 def _result_block(n: int, r: Result, a: Answer, words: Words, now: dt.datetime | None) -> Block:
     """One facility: name, distance and walk, address, hours, phone (or the right hotline), notes."""
     f = r.facility
     lines = [Line(f"{n}. {words.facility_name(f)}", "title")]
     if r.distance_m is not None:
-        text = words.t("find.distance_only", distance=words.distance(r.distance_m))
-        if r.walk_minutes is not None:
-            text = words.t(
-                "find.distance_line", distance=words.distance(r.distance_m), minutes=r.walk_minutes
-            )
+        distance = words.distance(r.distance_m)
+        if r.walk_minutes is None:
+            text = words.t("find.distance_only", distance=distance)
+        else:
+            text = words.t("find.distance_line", distance=distance, minutes=r.walk_minutes)
             if r.within_15_min:
                 text += words.t("find.within_15")
         lines.append(Line(text, "distance"))
@@ -527,51 +523,43 @@ def _result_block(n: int, r: Result, a: Answer, words: Words, now: dt.datetime |
     return Block(tuple(lines), facility=f.id)
 
 
+def buttons_for(choices: Iterable[tuple[str, btn.Button]]) -> tuple[Button, ...]:
+    """A button for each (label, what pressing it means) in `choices`, in order; one whose data
+    cannot be sent (`buttons.encode`) is left out rather than sent broken."""
+    return tuple(Button(label, data) for label, pressed in choices if (data := btn.encode(pressed)))
+
+
 def _result_buttons(answer: Answer, words: Words) -> tuple[tuple[Button, ...], ...]:
     """Map and "信息有误" for each place, "更多" when there are more, and the clarifying choices."""
     rows: list[tuple[Button, ...]] = []
-    for i, result in enumerate(answer.results):
+    for n, result in enumerate(answer.results, start=answer.offset + 1):
         facility = result.facility
-        row: list[Button] = []
-        venue = btn.encode(btn.ShowVenue(facility.id))
-        if venue:
-            label = words.t("buttons.map", n=answer.offset + i + 1, name=words.short_name(facility))
-            row.append(Button(label, venue))
-        report = btn.encode(btn.ReportWrong(facility.id))
-        if report:
-            row.append(Button(words.t("buttons.report"), report))
-        if row:
-            rows.append(tuple(row))
+        on_map = (words.t("buttons.map", n=n, name=words.short_name(facility)), btn.ShowVenue(facility.id))
+        report = (words.t("buttons.report"), btn.ReportWrong(facility.id))
+        rows.append(buttons_for([on_map, report]))
     shown = answer.offset + len(answer.results)
     if answer.results and answer.total_results > shown and not answer.clarify:
-        more = btn.encode(btn.MoreResults(shown, answer.kind))
-        if more:
-            rows.append((Button(words.t("buttons.more"), more),))
-    for option in answer.clarify[:8]:
-        data = btn.encode(btn.Choose(option))
-        if data:
-            rows.append((Button(words.option(option), data),))
-    return tuple(rows)
+        rows.append(buttons_for([(words.t("buttons.more"), btn.MoreResults(shown, answer.kind))]))
+    rows += [buttons_for([(words.option(option), btn.Choose(option))]) for option in answer.clarify[:8]]
+    return tuple(row for row in rows if row)
 
 
 def town_buttons(words: Words) -> tuple[Button, ...]:
     """The 11 towns, for a person who cannot or will not share a location."""
-    out = []
-    for name in TOWN_NAMES:
-        data = btn.encode(btn.ChooseTown(name))
-        if data:
-            out.append(Button(words.town(name), data))
-    return tuple(out)
+    return buttons_for((words.town(name), btn.ChooseTown(name)) for name in TOWN_NAMES)
 
 
 def menu_buttons(words: Words) -> tuple[Button, ...]:
     """The common needs, one button each."""
-    out = []
-    for kind in QUICK_KINDS:
-        data = btn.encode(btn.QuickKind(kind))
-        if data:
-            out.append(Button(words.loc.t(words.lang, f"conversation.quick.{kind}"), data))
-    return tuple(out)
+    return buttons_for(
+        (words.loc.t(words.lang, f"conversation.quick.{kind}"), btn.QuickKind(kind))
+        for kind in quick_kinds(words.catalog)
+    )
+
+
+def quick_kinds(catalog: Catalog) -> list[str]:
+    """The kinds offered as quick buttons with the main menu (`quick: true` in kinds.yaml)."""
+    return [kind for kind, k in catalog.kinds.items() if k.quick]
 
 
 # ------------------------------------------------------------------------------------ other replies

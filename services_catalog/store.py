@@ -275,10 +275,21 @@ def import_catalog(catalog: Catalog, *, engine: Engine) -> int:
         _write_lock(session)
         meta = session.exec(select(CatalogMeta).where(CatalogMeta.id == META_ID).with_for_update()).first()
         version = (meta.version if meta else 0) + 1
-        for table in (FacilityRow, TownRow, ServiceRow, IndicatorRow):
+        for table in (FacilityRow, ServiceRow, IndicatorRow):
             session.exec(delete(table))
         connection = session.connection()
         for model, rows in _rows(catalog):  # towns first: facilities refer to them
+            if model is TownRow:
+                # Towns are updated in place, and only those gone are deleted: deleting a town
+                # makes PostgreSQL look for facilities still naming it among the 100,000 rows just
+                # deleted, which took seconds.
+                towns = list(rows)
+                names = [town["name"] for town in towns]
+                session.exec(delete(TownRow).where(col(TownRow.name).not_in(names)))
+                for town in towns:
+                    session.merge(TownRow(**town))
+                session.flush()
+                continue
             _insert(connection, SQLModel.metadata.tables[str(model.__tablename__)], rows)
         counts: dict[str, Any] = {
             "version": version,

@@ -191,7 +191,10 @@ class Normaliser:
         Repeats are folded (嗯嗯嗯嗯 → 嗯嗯嗯; a phrase said three times or more → once) and a
         message still too long keeps its beginning and its end, where people put the question.
         """
-        text = self.light(text)
+        return self.matchable(self.light(text))
+
+    def matchable(self, text: str) -> str:
+        """The rest of `__call__`, for a text already folded by `light`."""
         text = _DIGIT_COMMA.sub("", text)
         text = _NOISE.sub(" ", text)
         text = _SPACES.sub(" ", text).strip()
@@ -392,9 +395,12 @@ class Understanding:
             out.append(stem_en(tok) if tok.isascii() else tok)
         return out
 
-    def read(self, raw: str) -> Reading:
-        """Every catalogue term in the message, longest first, with typo guesses as a fallback."""
-        text = self.normalise(raw)
+    def read(self, raw: str, *, folded: str | None = None) -> Reading:
+        """Every catalogue term in the message, longest first, with typo guesses as a fallback.
+
+        `folded`: the message already folded by `normalise.light`, when the caller has it.
+        """
+        text = self.normalise.matchable(folded) if folded is not None else self.normalise(raw)
         tokens = self.segment(text)
         reading = Reading(text=text, tokens=tokens, place_terms=self._place_terms)
         if text in self._single_chars:  # "嗨" alone is a greeting; inside a sentence it is noise

@@ -34,7 +34,7 @@ from services_catalog.contract import AnswerJSON, FacilityJSON, ResultJSON
 from services_catalog.editing import Draft, EditRefused, FacilityChange, RecordNotFound, StaleRecord
 from services_catalog.finder import Finder
 from services_catalog.linkcheck import strip_disallowed_links
-from services_catalog.models import KIND_IDS, Facility
+from services_catalog.models import Facility
 
 PLACE_HELP = (
     "a town, residential committee, metro station, or `lat,lon` (WGS-84). "
@@ -124,7 +124,7 @@ def api_facilities(
 
     An unknown `kind`, `town` or `place`, or an `open_at` that is not a date-time, is refused with 422.
     """
-    if kind and kind not in KIND_IDS:
+    if kind and kind not in finder.catalog.kinds:
         raise unprocessable(f"kind: unknown kind {kind!r}")
     if town and town not in finder.catalog.towns:
         raise unprocessable(f"town: unknown town {town!r}")

@@ -259,7 +259,7 @@ def _page(
         geo_link=geo_link,
         link_domains=tuple(catalog.allowlist.domains),
         emergency_numbers="120 / 110 / 119",
-        hours=max(1, round(residents.settings.doorstep_location_ttl_minutes / 60)),
+        hours=residents.conversation.location_hours,
     )
     return HTMLResponse(html, status_code=status_code)
 

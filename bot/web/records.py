@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot.web.accounts import Account
 from bot.web.auth import StaffMember, check_csrf
 from bot.web.deps import Console, ConsoleDep, LiveCatalogue, StoreSession
-from bot.web.pages import render_page, request_lang, utc_to_local
+from bot.web.pages import render_page, utc_to_local, words_for
 from bot.web.record_form import HOLIDAY_POLICIES, RecordForm, hours_preview, issue_lines, read_form
 from bot.web.render import FALLBACK_HOTLINE, SHANGHAI, Verbatim, Words, now_shanghai
 from services_catalog import audit, feedback, store
@@ -179,7 +179,7 @@ def record_page(
     record, version = _written(console, facility_id)
     today = now_shanghai().date()
     form = RecordForm.of_record(record, version=version, who=account.name, today=today)
-    words = _words(console, request)
+    words = words_for(console, request)
     message = ""
     if saved == "ok":
         message = words.t("record.saved_closed", n=closed) if closed else words.t("record.saved")
@@ -204,7 +204,7 @@ async def save_record(
     token = posted_form.get("csrf_token")
     check_csrf(request, token if isinstance(token, str) else None)
     facility = _facility(finder, facility_id)
-    words = _words(console, request)
+    words = words_for(console, request)
     posted = RecordForm.of_post(posted_form)
     record, version = _written(console, facility_id)
     today = now_shanghai().date()
@@ -259,7 +259,7 @@ def _stale(
     version: str,
 ) -> Response:
     """The form again with the poster's values, on the latest version, saying who changed it."""
-    words = _words(console, request)
+    words = words_for(console, request)
     latest = audit.history(session=session, facility_id=facility.id, limit=1)
     who = latest[0].who if latest else words.t("record.stale_someone")
     when = utc_to_local(latest[0].at) if latest else "—"
@@ -288,7 +288,7 @@ def _record_page(
     catalog_problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    words = _words(console, request)
+    words = words_for(console, request)
     result = finder.result(facility, None)
     reports = [
         {"id": r.id, "text": Verbatim(r.text), "created": utc_to_local(r.created)}
@@ -429,10 +429,6 @@ def _file_of(console: Console, facility_id: str) -> str:
     return Draft(folder).file_of(facility_id).relative_to(folder).as_posix()
 
 
-def _words(console: Console, request: Request) -> Words:
-    return Words(console.locales, request_lang(request), console.live.finder.catalog)
-
-
 # ---------------------------------------------------------------------------------------------
 # Checking hours as staff type
 
@@ -446,7 +442,7 @@ def hours_check(
     holidays: str = "",
 ) -> dict[str, Any]:
     """{"ok", "preview", "problem"} for an opening_hours spec, in the page's language."""
-    words = _words(console, request)
+    words = words_for(console, request)
     if not spec.strip():
         return {"ok": True, "preview": "", "problem": ""}
     issue = hours_issue(spec)
@@ -469,7 +465,7 @@ def changes(
     days: int = Query(default=CHANGE_DAYS, ge=1, le=366),
 ) -> Response:
     """Every change to the catalogue in the last `days` days, newest first."""
-    words = _words(console, request)
+    words = words_for(console, request)
     since = dt.datetime.now(SHANGHAI) - dt.timedelta(days=days)
     entries = [
         {

@@ -22,7 +22,7 @@ from bot.web.auth import client_address
 from locales import Locales, default_locales
 from services_catalog.conversation import Conversation
 from services_catalog.live import LiveFinder
-from services_catalog.memory import StoredMemory, create_memory_tables
+from services_catalog.memory import create_memory_tables
 
 # One address (a family, a kiosk, a mobile carrier's NAT) may send this many times what one
 # session may, before it has to slow down.
@@ -54,8 +54,11 @@ def build_residents(settings: Settings, live: LiveFinder, engine: Engine) -> Res
         live=live,
         engine=engine,
         locales=locales,
-        conversation=Conversation(
-            live, StoredMemory(engine, ttl), engine=engine, locales=locales, location_ttl=ttl
+        conversation=Conversation.in_store(
+            live,
+            engine,
+            locales=locales,
+            location_ttl=ttl,
         ),
         per_session=make_limit(engine, "web-session", rate),
         per_address=make_limit(engine, "web-address", rate * ADDRESS_FACTOR),

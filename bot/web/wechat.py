@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from wechatpy import create_reply, parse_message
@@ -108,17 +108,27 @@ def _verify(account: Account, signature: str, timestamp: str, nonce: str) -> Non
 Signed = Annotated[str, Query(max_length=128)]
 
 
-@router.get("/wechat", response_class=PlainTextResponse, include_in_schema=False)
-def url_check(
-    residents: ResidentsDep,
-    signature: Signed = "",
-    timestamp: Signed = "",
-    nonce: Signed = "",
-    echostr: Signed = "",
-) -> Response:
-    """WeChat's check of the server URL: `echostr` back when the request is signed with the token."""
+async def signed_account(
+    residents: ResidentsDep, signature: Signed = "", timestamp: Signed = "", nonce: Signed = ""
+) -> Account:
+    """The configured account, for a request signed with its token and recent (404, 403 otherwise)."""
+    # async: checking a signature is quick work that needs no worker thread
     account = account_of(residents)
     _verify(account, signature, timestamp, nonce)
+    return account
+
+
+SignedAccount = Annotated[Account, Depends(signed_account)]
+
+
+@router.get(
+    "/wechat",
+    response_class=PlainTextResponse,
+    include_in_schema=False,
+    dependencies=[Depends(signed_account)],
+)
+def url_check(echostr: Signed = "") -> Response:
+    """WeChat's check of the server URL: `echostr` back when the request is signed with the token."""
     return PlainTextResponse(echostr)
 
 
@@ -126,7 +136,7 @@ def url_check(
 async def on_message(
     request: Request,
     residents: ResidentsDep,
-    signature: Signed = "",
+    account: SignedAccount,
     timestamp: Signed = "",
     nonce: Signed = "",
     encrypt_type: Signed = "",
@@ -134,8 +144,6 @@ async def on_message(
 ) -> Response:
     """Answer one signed message with a passive text reply, once per message."""
     started = time.monotonic()
-    account = account_of(residents)
-    _verify(account, signature, timestamp, nonce)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "message too large")
