@@ -149,7 +149,8 @@ def build_application(
         settings=settings,
         live=live,
         engine=engine,
-        conversation=Conversation.in_store(live, engine, locales=locales, location_ttl=ttl),
+        # The housekeeping purges for every process, one at a time (bot.upkeep): not each conversation.
+        conversation=Conversation.in_store(live, engine, locales=locales, location_ttl=ttl, purges=False),
         render=Renderer(locales),
         limit=make_limit(engine, "telegram", settings.doorstep_user_rate_per_minute),
         updates=updates,

@@ -182,8 +182,10 @@ class Conversation:
         location_ttl: dt.timedelta = dt.timedelta(hours=2),
         page_size: int = PAGE_SIZE,
         clock: Callable[[], dt.datetime] = utcnow,
+        purges: bool = True,
     ) -> None:
-        """`engine` keeps "信息有误" reports (and lets the conversation purge expired memory)."""
+        """`engine` keeps "信息有误" reports (and lets the conversation purge expired memory, unless
+        `purges` is False: a process whose housekeeping purges for every process, one at a time)."""
         self.core = core
         self.memory = memory
         self.engine = engine
@@ -191,6 +193,7 @@ class Conversation:
         self.location_ttl = location_ttl
         self.page_size = page_size
         self.clock = clock
+        self.purges = purges
         self._last_purge: dt.datetime | None = None
 
     @classmethod
@@ -201,11 +204,12 @@ class Conversation:
         *,
         location_ttl: dt.timedelta,
         locales: Locales | None = None,
+        purges: bool = True,
     ) -> Conversation:
         """A conversation remembering in `engine`'s store, shared by every process using it; what it
         keeps and what it purges there expire after the same `location_ttl`."""
         memory = StoredMemory(engine, location_ttl)
-        return cls(core, memory, engine=engine, locales=locales, location_ttl=location_ttl)
+        return cls(core, memory, engine=engine, locales=locales, location_ttl=location_ttl, purges=purges)
 
     @property
     def catalog(self) -> Catalog:
@@ -272,7 +276,7 @@ class Conversation:
 
     def _purge_if_due(self, now: dt.datetime) -> None:
         """Delete expired memory of every user, at most every `PURGE_EVERY`."""
-        if self.engine is None:
+        if self.engine is None or not self.purges:
             return
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
             return

@@ -54,12 +54,8 @@ def build_residents(settings: Settings, live: LiveFinder, engine: Engine) -> Res
         live=live,
         engine=engine,
         locales=locales,
-        conversation=Conversation.in_store(
-            live,
-            engine,
-            locales=locales,
-            location_ttl=ttl,
-        ),
+        # `doorstep web`'s housekeeping purges for every process, one at a time (bot.upkeep).
+        conversation=Conversation.in_store(live, engine, locales=locales, location_ttl=ttl, purges=False),
         per_session=make_limit(engine, "web-session", rate),
         per_address=make_limit(engine, "web-address", rate * ADDRESS_FACTOR),
     )
