@@ -30,6 +30,7 @@ from bot.updates import Claim, Outgoing, UpdateLog
 
 log = logging.getLogger(__name__)
 
+ANSWER_BUTTON = "answerCallbackQuery"
 # A request that failed in transit is tried this many more times, after 0.5, 1, 2, 4 s.
 TRANSIENT_RETRIES = 4
 FIRST_PAUSE = 0.5
@@ -112,7 +113,13 @@ async def send_planned(bot: Bot, updates: UpdateLog | None, update_id: int, mess
         if updates is not None:
             updates.attempt(update_id)
             await _keep(updates.sending, update_id, number)
-        await _perform(bot, message)
+        try:
+            await _perform(bot, message)
+        except TelegramError as err:
+            if message.method != ANSWER_BUTTON:
+                raise
+            # Only the phone's spinner (the query may be too old to answer): the replies go on.
+            log.info("update %s: could not answer the button: %s", update_id, type(err).__name__)
         if updates is not None:
             await _keep(updates.sent, update_id, number)
 
@@ -203,15 +210,14 @@ class ExactlyOnceApplication(Application):  # type: ignore[type-arg]  # parametr
             skipped,
         )
         for number, message in enumerate(remaining, start=claim.sending + 1):
-            await asyncio.to_thread(updates.sending, claim.update_id, number)
+            await _keep(updates.sending, claim.update_id, number)
             try:
                 await _perform(self.bot, message)
-            except TelegramError as err:
+            except TelegramError as err:  # given up on (retried in transit already): on to the next
                 log.warning(
                     "update %s: could not send a planned message: %s", claim.update_id, type(err).__name__
                 )
-                return
-            await asyncio.to_thread(updates.sent, claim.update_id, number)
+            await _keep(updates.sent, claim.update_id, number)
 
     def _update_log(self) -> UpdateLog | None:
         services = getattr(self.bot_data, "services", None)

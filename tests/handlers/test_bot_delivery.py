@@ -9,6 +9,7 @@ delivered, its confirmation lost).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,9 @@ class FlakyRequest(RecordingRequest):
         self.failed.append(f"{endpoint}:{fault}")
         if fault == "502":
             return 502, b"<html><body>502 Bad Gateway</body></html>"
+        if fault == "too old":
+            body = {"ok": False, "error_code": 400, "description": "Bad Request: query is too old"}
+            return 400, json.dumps(body).encode()
         if fault == "dropped":
             cause = httpx.RemoteProtocolError("Server disconnected without sending a response.")
             raise NetworkError(f"httpx.RemoteProtocolError: {cause}") from cause
@@ -199,3 +203,14 @@ async def test_an_update_left_by_a_dead_process_is_finished_without_repeating_it
     assert texts(bot, 5) == ["第2条"]  # not the greeting again: the conversation's turn was taken
     await housekeeping.keep_updates(services, enqueue)
     assert texts(bot, 5) == ["第2条"]
+
+
+async def test_a_button_too_old_to_answer_still_gets_its_reply(
+    flaky: tuple[BotHarness, FlakyRequest],
+) -> None:
+    """Telegram refuses to stop the spinner of an old button; the map point is sent all the same."""
+    bot, request = flaky
+    request.fail("answerCallbackQuery", "too old")
+    await bot.press("v:lib-district")
+    assert request.failed == ["answerCallbackQuery:too old"]
+    assert len(bot.sent("sendVenue")) == 1 and texts(bot) == []
