@@ -17,8 +17,9 @@ So, across restarts and processes:
 - a message whose sending was under way when its process died may or may not have reached
   Telegram; it is not sent again (a resident may miss one message rather than get it twice).
 
-What is kept: the update's JSON until it is answered (then only its id and times), and for
-`KEEP` (Telegram resends an update for up to a day). Running processes are listed in
+What is kept: the update's JSON until it is answered (then only its id and times), with typed
+coordinates and a shared location rounded to about 100 m as the conversation keeps them (`kept`),
+and the id for `KEEP` (Telegram resends an update for up to a day). Running processes are listed in
 `bot_instance` with a heartbeat every `HEARTBEAT` seconds; a cleanly stopped one deletes its row.
 """
 
@@ -35,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from services_catalog.db import create_all
+from services_catalog.redact import LOCATION_DECIMALS, fit_to_keep
 
 HEARTBEAT = 2.0  # seconds between heartbeats of a running bot process
 DEAD_AFTER = dt.timedelta(seconds=8)  # a process silent this long is taken for dead
@@ -167,7 +169,7 @@ class UpdateLog:
             update_id=update_id,
             received=now,
             owner=self.instance,
-            payload=json.dumps(payload),  # ASCII: a lone surrogate is kept as its \\u escape
+            payload=json.dumps(kept(payload)),  # ASCII: a lone surrogate is kept as its \\u escape
         )
         with Session(self.engine) as session:
             session.add(row)
@@ -285,6 +287,24 @@ class UpdateLog:
                 .values(**values)
             )
             session.commit()
+
+
+def kept(payload: Any) -> Any:
+    """An update as it may be stored: typed text with its coordinates rounded and a shared
+    location rounded, as the conversation keeps them (about 100 m); the rest as it came."""
+    if isinstance(payload, list):
+        return [kept(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key in ("text", "caption") and isinstance(value, str):
+            out[key] = fit_to_keep(value)
+        elif key in ("latitude", "longitude") and isinstance(value, int | float):
+            out[key] = round(float(value), LOCATION_DECIMALS)
+        else:
+            out[key] = kept(value)
+    return out
 
 
 def purge(*, engine: Engine, now: dt.datetime | None = None) -> int:

@@ -101,3 +101,18 @@ def test_a_lone_surrogate_in_an_update_is_kept(any_engine: Engine) -> None:
     assert log.record(11, payload) == "new"
     claim = log.begin(11, payload)
     assert claim is not None
+
+
+def test_an_update_is_stored_with_its_positions_rounded(any_engine: Engine) -> None:
+    """Kept until answered, the update holds no more precision than the conversation keeps (~100 m)."""
+    log = UpdateLog(any_engine, 42, "a")
+    typed = {"update_id": 12, "message": {"text": "我在31.1523456,121.1234567 附近的图书馆"}}
+    shared = {"update_id": 13, "message": {"location": {"latitude": 31.1523456, "longitude": 121.1234567}}}
+    log.record(12, typed)
+    log.record(13, shared)
+    with Session(any_engine) as session:
+        stored = [session.get(TelegramUpdate, (42, i)) for i in (12, 13)]
+    texts = [row.payload for row in stored if row is not None and row.payload is not None]
+    assert len(texts) == 2
+    assert all("1523456" not in t and "1234567" not in t for t in texts)
+    assert "31.152" in texts[0] and '"latitude": 31.152' in texts[1]
