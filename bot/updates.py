@@ -223,9 +223,9 @@ class UpdateLog:
         self._set(update_id, sent=number, sending=number)
 
     def finish(self, update_id: int) -> None:
-        """The update is answered: forget its content, keep its id."""
+        """The update is answered: forget its content and its replies, keep its id."""
         self._attempted.discard(update_id)
-        self._set(update_id, answered=utcnow(), payload=None)
+        self._set(update_id, answered=utcnow(), payload=None, outgoing=None)
 
     def orphans(self, now: dt.datetime | None = None) -> list[tuple[int, dict[str, Any]]]:
         """Unanswered updates whose process died, taken over by this one: (id, JSON) each."""

@@ -44,7 +44,8 @@ def test_an_update_arriving_twice_is_answered_by_one_process(any_engine: Engine)
     assert first.begin(1, PAYLOAD) is None and second.record(1, PAYLOAD) == "duplicate"
     with Session(any_engine) as session:
         row = session.get(TelegramUpdate, (42, 1))
-    assert row is not None and row.answered is not None and row.payload is None  # the text is gone
+    assert row is not None and row.answered is not None  # the text and the replies are gone
+    assert row.payload is None and row.outgoing is None
 
 
 def test_a_dead_process_update_is_taken_over_where_it_stopped(any_engine: Engine) -> None:
