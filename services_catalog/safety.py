@@ -177,7 +177,8 @@ class SafetyCheck:
     ALARM_WITH_SIGN = 0.3
     ALARM_OVER_DEFUSED = 0.9
     HEDGE = 0.4
-    VETO = 0.05
+    VETO = 0.1
+    VETO_MANY = 0.02
 
     def __init__(self, vocabulary: Vocabulary, pinyin: PinyinTable | None = None) -> None:
         self._topics = tuple(
@@ -334,7 +335,10 @@ class SafetyCheck:
                 return Verdict("possible", topics, f"hedge: {reading.summary('now')} told with a question")
             # The classifier may veto a sign it is sure is not an emergency, unless the message
             # says right now, or is too short for it to judge.
-            if p is None or p >= self.VETO or reading.length < _VETO_MIN_CHARS:
+            # Two or more different signs are hard evidence: only a near-certain classifier vetoes.
+            distinct = len({d.name.split(" (as ")[0] for d in now})
+            veto = self.VETO if distinct == 1 else self.VETO_MANY
+            if p is None or p >= veto or reading.length < _VETO_MIN_CHARS:
                 return Verdict("now", topics, f"emergency: {reading.summary('now')}")
             return Verdict("possible", topics, f"hedge: {reading.summary('now')}, classifier {p:.2f}")
         possible = reading.with_status("possible")
