@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from typing import Any
 
 import pytest
 from fake_bot_api import BOT_ID, FakeBotApi
+
+from tests.local_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0  # loading the catalogue and the word segmenter takes a few seconds
@@ -266,12 +267,6 @@ def test_a_missing_token_is_one_clear_line(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _post_update(hook: str, user_id: int, secret: str | None) -> int:
     """POST a /start update to the bot's webhook as Telegram would; the HTTP status."""
     body = json.dumps({"update_id": user_id, **text_update(user_id, "/start")}).encode()
@@ -294,7 +289,7 @@ def _post_update(hook: str, user_id: int, secret: str | None) -> int:
 
 def test_webhook_mode_takes_updates_with_the_secret_token(bot_api: FakeBotApi, tmp_path: Path) -> None:
     """With --webhook-url the bot registers its webhook, answers posted updates, refuses a wrong secret."""
-    port = _free_port()
+    port = free_port()
     hook = f"http://127.0.0.1:{port}/hook"
     args = ("--webhook-url", hook, "--listen", "127.0.0.1", "--port", str(port), "--secret-token", "s3cret")
     process = BotProcess(f"http://127.0.0.1:{_port(bot_api)}/bot", tmp_path, args=args)
@@ -312,7 +307,7 @@ def test_webhook_mode_takes_updates_with_the_secret_token(bot_api: FakeBotApi, t
 
 def test_webhook_mode_without_a_secret_makes_one(bot_api: FakeBotApi, tmp_path: Path) -> None:
     """Without --secret-token the webhook still refuses strangers: a random secret, never logged."""
-    port = _free_port()
+    port = free_port()
     hook = f"http://127.0.0.1:{port}/hook"
     args = ("--webhook-url", hook, "--listen", "127.0.0.1", "--port", str(port))
     process = BotProcess(f"http://127.0.0.1:{_port(bot_api)}/bot", tmp_path, args=args)

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from sqlalchemy import text
 
 from bot.web import accounts
 from services_catalog.db import make_engine
+from tests.local_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "services_catalog" / "data"
@@ -45,12 +45,6 @@ RATE = 5  # messages a minute per user, for these processes
 PASSWORD = "a long enough password"
 OLD_NAME, NEW_NAME = "青浦区图书馆朱家角分馆", "青浦区图书馆朱家角新馆"
 ZJJ_LIBRARY = "朱家角有图书馆吗"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _database_url() -> str:
@@ -98,7 +92,7 @@ class Cluster:
         return Process(name, proc, log, port)
 
     def start_bot(self, name: str) -> Process:
-        port = _free_port()
+        port = free_port()
         hook = f"http://127.0.0.1:{port}/hook"
         args = [
             "bot",
@@ -116,7 +110,7 @@ class Cluster:
         return process
 
     def start_console(self, name: str, **env: str) -> Process:
-        port = _free_port()
+        port = free_port()
         process = self.start(name, ["web", "--port", str(port)], port, **env)
         self.consoles.append(process)
         return process

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,9 @@ from bot.settings import Settings
 from bot.web import accounts
 from bot.web.server import proxy_options
 from services_catalog.db import make_engine
+from tests.local_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -51,7 +45,7 @@ def test_the_client_address_and_scheme_come_from_a_trusted_proxy(tmp_path: Path)
     engine = make_engine(url)
     accounts.add_user(engine=engine, name="wang", role="operator", password="the right password")
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,

@@ -12,10 +12,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +22,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from bot.settings import BUNDLED_CATALOG, Settings
@@ -33,42 +30,18 @@ from bot.web.app import create_app
 from services_catalog.coords import gcj02_to_wgs84
 from services_catalog.db import create_tables, make_engine
 from services_catalog.live import LiveFinder
+from tests.local_servers import served
+from tests.web.browser_support import chromium, require_browser
 from tests.web.editing_helpers import record_span
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "browser-password"
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-
-def _require_browser() -> None:
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "the playwright package is not installed"
-    if reason is None:
-        return
-    if os.environ.get("DOORSTEP_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required here, but {reason}")
-    pytest.skip(reason)
 
 
 @dataclass
@@ -80,16 +53,9 @@ class Console:
     live: LiveFinder
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    _require_browser()
+    require_browser()
     root = tmp_path_factory.mktemp("console")
     catalog = root / "catalog"
     shutil.copytree(BUNDLED_CATALOG, catalog)
@@ -99,29 +65,15 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     accounts.add_user(engine=engine, name="keeper", role="staff", password=PASSWORD)
     live = LiveFinder(catalog, engine=engine)
     app = create_app(Settings(doorstep_secret_key=SecretStr("browser-test")), live, engine)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the console did not start")
-        time.sleep(0.05)
-    yield Console(url=f"http://127.0.0.1:{port}", catalog=catalog, live=live)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app, "the console") as url:
+        yield Console(url=url, catalog=catalog, live=live)
     engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser(console: Console) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -8,20 +8,18 @@ The page is served by uvicorn from the same app factory `doorstep web` uses. Scr
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from bot.settings import BUNDLED_CATALOG, Settings
 from bot.web.app import create_app
 from services_catalog.db import create_tables, make_engine
 from services_catalog.live import LiveFinder
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _require_browser
+from tests.local_servers import served
+from tests.web.browser_support import chromium, require_browser
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -34,34 +32,20 @@ IN_ZHUJIAJIAO = {"latitude": 31.1075, "longitude": 121.0555}  # WGS-84, as a pho
 
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _require_browser()
+    require_browser()
     root = tmp_path_factory.mktemp("chat")
     engine = make_engine(f"sqlite:///{root / 'store.sqlite3'}")
     create_tables(engine)
     app = create_app(Settings(), LiveFinder(BUNDLED_CATALOG, engine=engine), engine)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the web chat did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app, "the web chat") as url:
+        yield url
     engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser(chat_url: str) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def phone(browser: Browser, url: str, *, javascript: bool = True) -> Page:

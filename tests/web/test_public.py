@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,9 @@ from pathlib import Path
 
 from bot.settings import Settings
 from bot.web.public import public_listener
+from tests.local_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _status(url: str, data: bytes | None = None) -> int:
@@ -50,7 +44,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> 
 
 def test_the_public_listener_serves_the_residents_routes_and_nothing_else(tmp_path: Path) -> None:
     """The console's port has the sign-in page; the public port only /chat, /api/chat and /wechat."""
-    console, public = _free_port(), _free_port()
+    console, public = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite3'}",

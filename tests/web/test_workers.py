@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.local_servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -27,7 +22,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_two_workers_serve_the_console_and_stop_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "stderr.txt"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -63,7 +58,7 @@ def test_workers_need_the_shared_secret_and_leave_the_public_listener_alone(tmp_
         ({"DOORSTEP_SECRET_KEY": "k", "DOORSTEP_PUBLIC_LISTEN": "127.0.0.1:1"}, "DOORSTEP_PUBLIC_LISTEN"),
     ):
         done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "web", "--port", str(_free_port()), "--workers", "2"],
+            [sys.executable, "-m", "bot.cli", "web", "--port", str(free_port()), "--workers", "2"],
             cwd=ROOT,
             env=_env(tmp_path, **extra),
             capture_output=True,
