@@ -46,3 +46,19 @@ class PinyinTable:
                 return None
             sounds.append(s)
         return tuple(sounds)
+
+    def keys_of_grams(self, text: str) -> GramKeys:
+        """How each stretch of `text` sounds, worked out once for the whole text."""
+        return GramKeys([self.sound(ch) for ch in text])
+
+
+class GramKeys:
+    """The sound of any stretch text[pos:pos + size], from each character's reading found once."""
+
+    def __init__(self, sounds: list[str | None]) -> None:
+        self._sounds = sounds
+
+    def at(self, pos: int, size: int) -> tuple[str, ...] | None:
+        """How text[pos:pos + size] sounds; None when a character there has no reading."""
+        part = self._sounds[pos : pos + size]
+        return None if None in part else tuple(part)  # type: ignore[arg-type]

@@ -252,17 +252,26 @@ def without_foreign_links(reply: Reply, domains: Sequence[str]) -> Reply:
         href = line.href
         if href is not None and not href.startswith("tel:") and not link_allowed(href, domains):
             href = None
-        return replace(line, text=clean(line.text), href=href)
+        text = clean(line.text)
+        return line if text == line.text and href == line.href else replace(line, text=text, href=href)
+
+    def clean_block(block: Block) -> Block:
+        lines = tuple(clean_line(x) for x in block.lines)
+        unchanged = all(a is b for a, b in zip(lines, block.lines, strict=True))
+        return block if unchanged else replace(block, lines=lines)
 
     def clean_buttons(buttons: tuple[Button, ...]) -> tuple[Button, ...]:
-        return tuple(replace(b, label=clean(b.label)) for b in buttons)
+        labels = [clean(b.label) for b in buttons]
+        if all(label == b.label for label, b in zip(labels, buttons, strict=True)):
+            return buttons
+        return tuple(replace(b, label=label) for b, label in zip(buttons, labels, strict=True))
 
     venue = reply.venue
     if venue is not None:
         venue = replace(venue, title=clean(venue.title), address=clean(venue.address))
     return replace(  # every other field as it was, including any added later
         reply,
-        blocks=tuple(replace(b, lines=tuple(clean_line(x) for x in b.lines)) for b in reply.blocks),
+        blocks=tuple(clean_block(b) for b in reply.blocks),
         buttons=tuple(clean_buttons(row) for row in reply.buttons),
         towns=clean_buttons(reply.towns),
         menu=clean_buttons(reply.menu),

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+import ahocorasick
+
 from services_catalog.classifier import Guess
 from services_catalog.models import EmergencySign, Vocabulary, Words
 from services_catalog.pinyin import PinyinTable
@@ -46,28 +48,55 @@ _VETO_MIN_CHARS = 12  # nor vetoes a sign in a shorter one ("想死", "kitchen f
 
 
 class Lexicon:
-    """A set of words found in text: Chinese anywhere, English only as whole words."""
+    """A set of words found in text: Chinese anywhere, English only as whole words.
+
+    Found as a regex alternation of the words, longest first, would find them: at each place the
+    longest word that starts there, then on after it. An Aho-Corasick automaton (pyahocorasick)
+    finds every word in one pass whatever the number of words, and this keeps those semantics.
+    """
 
     def __init__(self, words: Iterable[str]) -> None:
-        unique = sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True)
-        parts = [_pattern(w) for w in unique]
-        self._regex = re.compile("|".join(parts)) if parts else None
+        unique = {w.strip().lower() for w in words if w.strip()}
+        self._automaton: ahocorasick.Automaton | None = None
+        if unique:
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_LENGTH)
+            for word in unique:
+                automaton.add_word(word)
+            automaton.make_automaton()
+            self._automaton = automaton
 
     def __bool__(self) -> bool:
-        return self._regex is not None
+        return self._automaton is not None
+
+    def _longest_at(self, text: str) -> dict[int, int]:
+        """For each place where a word starts, the end of the longest word that starts there."""
+        longest: dict[int, int] = {}
+        if self._automaton is None:
+            return longest
+        for last, length in self._automaton.iter(text):
+            start, end = last + 1 - length, last + 1
+            if not _whole(text, start, end) or longest.get(start, -1) >= end:
+                continue
+            longest[start] = end
+        return longest
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Every (start, end, word) found, left to right, longest word first at each place."""
-        if self._regex is None:
-            return []
-        return [(m.start(), m.end(), m.group(0)) for m in self._regex.finditer(text)]
+        found: list[tuple[int, int, str]] = []
+        cursor = 0
+        for start, end in sorted(self._longest_at(text).items()):
+            if start >= cursor:
+                found.append((start, end, text[start:end]))
+                cursor = end
+        return found
 
     def search(self, text: str) -> str | None:
         """The first word found, or None."""
-        if self._regex is None:
+        longest = self._longest_at(text)
+        if not longest:
             return None
-        m = self._regex.search(text)
-        return m.group(0) if m else None
+        start = min(longest)
+        return text[start : longest[start]]
 
     def ends(self, text: str) -> bool:
         """Whether `text` ends with one of the words."""
@@ -75,9 +104,7 @@ class Lexicon:
 
     def starts(self, text: str) -> bool:
         """Whether `text` starts with one of the words."""
-        if self._regex is None:
-            return False
-        return self._regex.match(text) is not None
+        return 0 in self._longest_at(text)
 
 
 class TaggedLexicon(Lexicon, Generic[T]):
@@ -97,11 +124,17 @@ class TaggedLexicon(Lexicon, Generic[T]):
         return [(start, end, word, self._tags[word]) for start, end, word in self.find(text)]
 
 
-def _pattern(word: str) -> str:
-    escaped = re.escape(word)
-    if word.isascii():
-        return rf"(?<![a-z0-9]){escaped}(?![a-z0-9])"
-    return escaped
+def _whole(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] may count as a word: an English word only where it stands whole."""
+    if not text[start:end].isascii():
+        return True
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return not (_is_alnum(before) or _is_alnum(after))
+
+
+def _is_alnum(ch: str) -> bool:
+    return ch != "" and ("a" <= ch <= "z" or "0" <= ch <= "9")
 
 
 def _words(w: Words) -> list[str]:

@@ -467,10 +467,11 @@ class Understanding:
                 current += tok
         runs.append(current)
         for text in (r[:_TYPO_STRETCH] for r in runs if len(r) >= 2):
+            sounds = self.pinyin.keys_of_grams(text)
             for size in (5, 4, 3, 2):
                 for pos in range(len(text) - size + 1):
                     gram = text[pos : pos + size]
-                    term = self._town_by_sound.get(self.pinyin.key(gram) or ())
+                    term = self._town_by_sound.get(sounds.at(pos, size) or ())
                     if term is not None and term != gram:
                         return [Hit(term, 0, 0, self.lookup[term], fuzzy=True)]
         return []
@@ -535,13 +536,14 @@ class Understanding:
     def _typos_in(self, stretch: str, start: int, end: int) -> list[Hit]:
         found: list[Hit] = []
         used = [False] * len(stretch)
+        sounds = self.pinyin.keys_of_grams(stretch)
         # Words typed with the right sound and a wrong character (低宝, 长户险, 养老园).
         for size in range(min(8, len(stretch)), 1, -1):
             for pos in range(len(stretch) - size + 1):
                 if any(used[pos : pos + size]):
                     continue
                 gram = stretch[pos : pos + size]
-                term = self._by_sound.get(self.pinyin.key(gram) or ())
+                term = self._by_sound.get(sounds.at(pos, size) or ())
                 if term is None or term == gram:
                     continue
                 if size == 2 and gram[0] != term[0] and gram[1] != term[1]:
