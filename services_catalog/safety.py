@@ -24,6 +24,8 @@ from typing import Generic, Literal, TypeVar
 import ahocorasick
 
 from services_catalog.classifier import Guess
+from services_catalog.danger_weighing import DangerWeighing
+from services_catalog.danger_weighing import features as weighing_features
 from services_catalog.models import EmergencySign, Vocabulary, Words
 from services_catalog.pinyin import PinyinTable
 
@@ -39,12 +41,10 @@ _SOUND_CHARS = 200  # characters of a clause searched for words by sound
 _NEGATION_WINDOW = 3  # characters before a danger word where a negation denies it
 _SIGN_CLAUSES = 4  # a sign's words may be told over this many clauses in a row
 _MAX_CLAUSES = 80  # clauses of a message read for danger (its beginning and its end)
-# Contexts against which the classifier alone never raises an alarm, wherever they are said: a
-# story, a pet, a figure of speech, a complaint, a danger that is over.
-_FRAMES = frozenset({"story", "pet", "figure_of_speech", "hazard", "over"})
 _OUTWEIGHED_BY_NOW = frozenset({"past", "hazard", "about_services"})
 _ALONE_MIN_CHARS = 5  # the classifier alone raises no alarm on a shorter message ("辛苦了")
-_VETO_MIN_CHARS = 12  # nor vetoes a sign in a shorter one ("想死", "kitchen fire")
+_VETO_MIN_CHARS = 12  # nor weighs down a sign in a shorter one ("想死", "kitchen fire")
+CRY = "cry for help"  # the name of a message that is only a cry ("救命", "help!")
 
 
 class Lexicon:
@@ -204,16 +204,16 @@ class _Topic:
 class SafetyCheck:
     """The vocabulary's signs of danger, compiled once per catalogue."""
 
-    # How sure the classifier must be, alone, to raise or to veto an alarm. Measured by
-    # cross-validation on the example sentences (see bench/ and tests/understanding).
-    ALARM_ALONE = 0.6
-    ALARM_WITH_SIGN = 0.3
-    ALARM_OVER_DEFUSED = 0.9
+    # How sure the classifier's danger head must be for a one-line hedge when nothing is alarmed.
     HEDGE = 0.4
-    VETO = 0.1
-    VETO_MANY = 0.02
 
-    def __init__(self, vocabulary: Vocabulary, pinyin: PinyinTable | None = None) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        pinyin: PinyinTable | None = None,
+        weighing: DangerWeighing | None = None,
+    ) -> None:
+        self.weighing = weighing if weighing is not None else DangerWeighing.load()
         self._topics = tuple(
             _Topic(topic, tuple(_sign(s) for s in em.signs)) for topic, em in vocabulary.emergency.items()
         )
@@ -263,7 +263,7 @@ class SafetyCheck:
         if not clauses:
             return SafetyReading()
         if " ".join(clauses) in self._cries or "".join(clauses) in self._cries:
-            cry = Danger("medical", "cry for help", "word", "now", "", 0, True)
+            cry = Danger("medical", CRY, "word", "now", "", 0, True)
             return SafetyReading((cry,), (), True, len("".join(clauses)))
         starts: list[int] = []
         offset = 0
@@ -352,49 +352,49 @@ class SafetyCheck:
     ) -> Verdict:
         """Alarm, hedge or nothing, from the signs found and the classifier's view.
 
-        A danger told with a question about how to get a service ("家里着火了…临时救助怎么申请"),
-        or an illness named with a question about a place ("中风…哪里有康复"), is the question's
-        background unless told as happening right now: it is answered, with the number first.
+        A cry for help, or a sign of danger said as now in a message too short for the classifier
+        to judge ("想死", "kitchen fire"), raises the alarm outright. Otherwise the signs, their
+        contexts and both heads of the classifier are weighed together (`DangerWeighing`, learnt
+        from the example sentences): a danger told as the background of a question, a figure of
+        speech or a clip seen online weighs little; a danger told as happening weighs much, even
+        with no word of the vocabulary in it.
         """
-        p = guess.danger if guess is not None else None
-        guessed = guess.best("emergency:") if guess is not None else None
-        guessed_topic = guessed[0] if guessed else None
         now = reading.with_status("now")
+        now_topics = tuple(reading.topics("now"))
+        cry = any(d.name == CRY for d in now)
+        if now and (cry or guess is None or reading.length < _VETO_MIN_CHARS):
+            return Verdict("now", now_topics, f"emergency: {reading.summary('now')}")
+        weighed = None
+        if guess is not None and (now or reading.length >= _ALONE_MIN_CHARS):
+            values = weighing_features(reading, guess, asks_service=asks_service, asks_place=asks_place)
+            weighed = self.weighing.probability(values)
+            guessed = guess.best("emergency:")
+            topics = (
+                now_topics
+                or tuple(reading.topics("possible", "defused"))
+                or ((guessed[0],) if guessed else ())
+            )
+            if topics and weighed >= self.weighing.alarm_at:
+                found = reading.summary("now") or reading.summary("possible") or "classifier"
+                return Verdict("now", topics, f"emergency: {found}, weighed {weighed:.2f}")
+        said = f", weighed {weighed:.2f}" if weighed is not None else ""
         if now:
-            topics = tuple(reading.topics("now"))
-            calm = not any(d.acute for d in now)
-            background = asks_service or (asks_place and all(d.strength == "condition" for d in now))
-            if calm and background and (p is None or p < self.ALARM_WITH_SIGN):
-                return Verdict("possible", topics, f"hedge: {reading.summary('now')} told with a question")
-            # The classifier may veto a sign it is sure is not an emergency, unless the message
-            # says right now, or is too short for it to judge.
-            # Two or more different signs are hard evidence: only a near-certain classifier vetoes.
-            distinct = len({d.name.split(" (as ")[0] for d in now})
-            veto = self.VETO if distinct == 1 else self.VETO_MANY
-            if p is None or p >= veto or reading.length < _VETO_MIN_CHARS:
-                return Verdict("now", topics, f"emergency: {reading.summary('now')}")
-            return Verdict("possible", topics, f"hedge: {reading.summary('now')}, classifier {p:.2f}")
+            return Verdict("possible", now_topics, f"hedge: {reading.summary('now')}{said}")
         possible = reading.with_status("possible")
-        defused = reading.with_status("defused")
-        topics = tuple(reading.topics("possible", "defused")) or ((guessed_topic,) if guessed_topic else ())
-        if p is not None and topics and reading.length >= _ALONE_MIN_CHARS:
-            # Told as not now anywhere in the message: the classifier must be surer; framed as a
-            # story, a pet, a figure of speech, a complaint or a danger now over, it cannot alarm.
-            told_not_now = bool(defused or reading.contexts)
-            framed = bool(_FRAMES & set(reading.contexts))
-            if not framed and p >= (self.ALARM_OVER_DEFUSED if told_not_now else self.ALARM_ALONE):
-                return Verdict("now", topics, f"emergency: classifier {p:.2f}")
-            if possible and not told_not_now and p >= self.ALARM_WITH_SIGN:
-                return Verdict("now", topics, f"emergency: {reading.summary('possible')}, classifier {p:.2f}")
         if possible:
-            return Verdict("possible", topics, f"hedge: {reading.summary('possible')}")
+            return Verdict(
+                "possible", tuple(reading.topics("possible")), f"hedge: {reading.summary('possible')}"
+            )
         # An illness told as the background of a question ("中风后要人照顾"): it may come back, so
         # the number still comes first.
+        defused = reading.with_status("defused")
         past_illness = [d for d in defused if d.because == "past" and d.topic == "medical"]
         if past_illness:
             return Verdict("possible", ("medical",), f"hedge: {_because(past_illness)}")
-        if p is not None and topics and p >= self.HEDGE:
-            return Verdict("possible", topics, f"hedge: classifier {p:.2f}")
+        guessed = guess.best("emergency:") if guess is not None else None
+        topics = tuple(reading.topics("defused")) or ((guessed[0],) if guessed else ())
+        if guess is not None and topics and guess.danger >= self.HEDGE:
+            return Verdict("possible", topics, f"hedge: classifier {guess.danger:.2f}")
         return Verdict("none", (), f"not now: {_because(defused)}" if defused else "")
 
     # -- reading one clause

@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""Cross-validate the understanding on the catalogue's own example sentences.
+"""Cross-validate the understanding on the catalogue's own example sentences, and learn how the
+signs of danger and the classifier are weighed.
 
 Every example is answered by a model that never saw it (k folds), then judged by the same rules
-as in production (`SafetyCheck.judge`, `IntentRules`), so the thresholds in `safety.py` and
-`intents.py` can be chosen on figures rather than by feel:
+as in production (`SafetyCheck.judge`, `IntentRules`), so thresholds are chosen on figures rather
+than by feel:
 
-    python tools/calibrate_understanding.py            # the figures at the current thresholds
-    python tools/calibrate_understanding.py --grid     # the safety thresholds that do best
+    python tools/calibrate_understanding.py            # the figures with the weighing in use
+    python tools/calibrate_understanding.py --fit      # learn the weighing, write danger_weighing.json
+    python tools/calibrate_understanding.py --grid     # recall and false alarms at other alarm points
     python tools/calibrate_understanding.py -v         # every miss and false alarm
+
+`--fit` learns `services_catalog/danger_weighing.json` (a logistic regression over
+`danger_weighing.features`) from the cross-validated classifier's views, so the weights are what
+a message the classifier never saw gets; its figures are cross-validated again (the weighing, too,
+judges each example without having seen it). Run it after large changes to the examples or the
+vocabulary's emergency words.
 
 Figures: emergency recall (an emergency example judged `now`), false alarms on the near-miss
 examples (`safety_near_misses.yaml`) and on everything else, and topic accuracy.
@@ -16,7 +24,8 @@ examples (`safety_near_misses.yaml`) and on everything else, and topic accuracy.
 from __future__ import annotations
 
 import argparse
-import itertools
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -30,12 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services_catalog import classifier as clf  # noqa: E402
-from services_catalog.classifier import Guess, TextClassifier  # noqa: E402
-from services_catalog.loader import load_catalog  # noqa: E402
-from services_catalog.pinyin import PinyinTable  # noqa: E402
 from services_catalog.answer import Question  # noqa: E402
+from services_catalog.classifier import Guess, TextClassifier  # noqa: E402
+from services_catalog.danger_weighing import WEIGHTS_FILE, DangerWeighing, feature_names  # noqa: E402
+from services_catalog.danger_weighing import features as weighing_features  # noqa: E402
 from services_catalog.finder import Finder  # noqa: E402
 from services_catalog.intents import Evidence  # noqa: E402
+from services_catalog.loader import load_catalog  # noqa: E402
+from services_catalog.pinyin import PinyinTable  # noqa: E402
 from services_catalog.safety import SafetyCheck, Verdict  # noqa: E402
 from services_catalog.understand import Normaliser  # noqa: E402
 
@@ -71,7 +82,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--catalog", type=Path, default=ROOT / "services_catalog" / "data")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--grid", action="store_true", help="search the safety thresholds")
+    ap.add_argument("--grid", action="store_true", help="recall and false alarms at other alarm points")
+    ap.add_argument("--fit", action="store_true", help="learn the weighing and write danger_weighing.json")
+    ap.add_argument("--alarm-at", type=float, default=0.4, help="the alarm point --fit writes")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--top", type=int, default=12, help="how many threshold sets --grid prints")
     args = ap.parse_args()
@@ -81,7 +94,11 @@ def main() -> int:
     near_file = yaml.safe_load((args.catalog / "examples" / "safety_near_misses.yaml").read_text("utf-8"))
     near_miss = {fold(t) for ex in near_file["examples"] for t in ex["texts"]}
     texts, labels = clf.training_set(catalog.examples, fold)
-    safety = SafetyCheck(catalog.vocabulary, PinyinTable())
+    try:
+        weighing = DangerWeighing.load()
+    except (OSError, ValueError):  # none yet, or for other features: --fit writes one
+        weighing = DangerWeighing(tuple(0.0 for _ in feature_names()), 0.0, 2.0)
+    safety = SafetyCheck(catalog.vocabulary, PinyinTable(), weighing)
     readings = [safety.read(t) for t in texts]
     guesses = cross_guesses(texts, labels, args.folds)
     finder = Finder(catalog)
@@ -116,23 +133,62 @@ def main() -> int:
             levels,
         )
 
-    if args.grid:
-        rows = []
-        for alone, sign, over, veto in itertools.product(
-            (0.5, 0.6, 0.7, 0.8), (0.3, 0.4, 0.5), (0.85, 0.9, 0.95), (0.0, 0.01, 0.03, 0.05, 0.1, 0.2)
-        ):
-            safety.ALARM_ALONE, safety.ALARM_WITH_SIGN, safety.ALARM_OVER_DEFUSED, safety.VETO = (
-                alone,
-                sign,
-                over,
-                veto,
+    if args.fit or args.grid:
+        matrix = np.array(
+            [
+                weighing_features(r, g, asks_service=a[0], asks_place=a[1])
+                for r, g, a in zip(readings, guesses, asks, strict=True)
+            ]
+        )
+        y = is_em.astype(int)
+        weighed = np.zeros(len(y))  # each example weighed by weights learnt without it
+        for train, test in StratifiedKFold(args.folds, shuffle=True, random_state=1).split(matrix, y):
+            model = LogisticRegression(C=1.0, max_iter=5000).fit(matrix[train], y[train])
+            weighed[test] = model.predict_proba(matrix[test])[:, 1]
+        # What alarms without the weighing (a cry, a sign now in a short message), then with it.
+        never = DangerWeighing(tuple(0.0 for _ in feature_names()), 0.0, 2.0)
+        rules = SafetyCheck(catalog.vocabulary, PinyinTable(), never)
+        outright = np.array(
+            [
+                rules.judge(r, g, asks_service=a[0], asks_place=a[1]).level == "now"
+                for r, g, a in zip(readings, guesses, asks, strict=True)
+            ]
+        )
+        for point in (0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
+            alarmed = outright | (weighed >= point)
+            print(
+                f"alarm at {point:.2f}: recall {alarmed[is_em].mean():.3f}, false alarms near-misses "
+                f"{alarmed[is_nm].mean():.3f}, others {alarmed[~is_em & ~is_nm].mean():.4f}"
             )
-            recall, fa_near, fa_other, _ = figures()
-            rows.append((recall - 3 * fa_near - fa_other, recall, fa_near, fa_other, alone, sign, over, veto))
-        rows.sort(reverse=True)
-        print("score   recall  FA-near FA-other | alone sign  over  veto")
-        for row in rows[: args.top]:
-            print("  ".join(f"{x:.3f}" for x in row[:4]), "|", "  ".join(f"{x:.2f}" for x in row[4:]))
+        if not args.fit:
+            return 0
+        model = LogisticRegression(C=1.0, max_iter=5000).fit(matrix, y)
+        at = args.alarm_at
+        chosen = outright | (weighed >= at)
+        WEIGHTS_FILE.write_text(
+            json.dumps(
+                {
+                    "fitted": dt.date.today().isoformat(),
+                    "examples": len(texts),
+                    "alarm_at": at,
+                    "cross_validated": {
+                        "recall": round(float(chosen[is_em].mean()), 4),
+                        "false_alarms_near_misses": round(float(chosen[is_nm].mean()), 4),
+                        "false_alarms_others": round(float(chosen[~is_em & ~is_nm].mean()), 4),
+                    },
+                    "bias": round(float(model.intercept_[0]), 5),
+                    "weights": [
+                        {"feature": name, "weight": round(float(w), 5)}
+                        for name, w in zip(feature_names(), model.coef_[0], strict=True)
+                    ],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        print(f"wrote {WEIGHTS_FILE} (alarm at {at})")
         return 0
 
     recall, fa_near, fa_other, levels = figures()
