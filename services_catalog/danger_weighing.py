@@ -66,6 +66,15 @@ def feature_names() -> list[str]:
     ]
 
 
+def feature_signs() -> list[int]:
+    """For each feature, the sign its weight must have: +1 evidence of danger, -1 evidence
+    against it, 0 either (used by the calibration tool when it fits the weights)."""
+    against = {"a sign told as not now", *(f"context: {c}" for c in CONTEXTS)}
+    free = {"an illness now", "asks how to get a service", "asks for a place", "length (log)"}
+    free.add("short message")
+    return [0 if n in free else -1 if n in against else 1 for n in feature_names()]
+
+
 def features(
     reading: SafetyReading, guess: Guess | None, *, asks_service: bool, asks_place: bool
 ) -> list[float]:

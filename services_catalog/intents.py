@@ -134,6 +134,7 @@ class IntentRules:
         self._kinds = {f.kind for f in catalog.facilities.values()}
         self._asks_cost = tuple(w.lower() for w in [*vocab.asks_cost.zh, *vocab.asks_cost.en])
         self._asks_figure = tuple(w.lower() for w in [*vocab.asks_figure.zh, *vocab.asks_figure.en])
+        self._asks_time = tuple(w.lower() for w in [*vocab.asks_time.zh, *vocab.asks_time.en])
         self._complaint_words = tuple(w.lower() for w in [*vocab.complaint.zh, *vocab.complaint.en])
         self.rules: tuple[tuple[str, Rule], ...] = (
             ("emergency", self.emergency),
@@ -198,7 +199,10 @@ class IntentRules:
             number = int(row.group(1) or row.group(2))
             if number in by_row:
                 indicators, ind_w, reason = {by_row[number]: 1.0}, 1.0, f"plan row {number}"
-        asks_figure = r.has("plan") or any(w in r.text for w in self._asks_figure)
+        untimed = r.text
+        for w in self._asks_time:  # "几点开门" asks a time, not a figure
+            untimed = untimed.replace(w, " ")
+        asks_figure = r.has("plan") or any(w in untimed for w in self._asks_figure)
         # A figure asked about ("这五年要让多少户家庭住上廉租房") may be a plan row even with
         # service words in it; how-to questions stay with the service.
         if (

@@ -309,6 +309,7 @@ class Vocabulary(Strict):
     plan: Words = Words()  # "规划", "目标", "2025", "target"
     asks_figure: Words = Words()  # "多少", "比例", "how many": a plan row may be meant
     asks_cost: Words = Words()  # "多少钱", "收费": a price, never a plan figure
+    asks_time: Words = Words()  # "几点", "周几": a time asked, not a figure
     greetings: Words = Words()
     capabilities: Words = Words()  # "你能做什么", "what can you do"
     off_topic: Words = Words()  # words that mark a question Doorstep cannot answer (天气, 股票)

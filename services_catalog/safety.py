@@ -43,7 +43,7 @@ _SIGN_CLAUSES = 4  # a sign's words may be told over this many clauses in a row
 _MAX_CLAUSES = 80  # clauses of a message read for danger (its beginning and its end)
 _OUTWEIGHED_BY_NOW = frozenset({"past", "hazard", "about_services"})
 _ALONE_MIN_CHARS = 5  # the classifier alone raises no alarm on a shorter message ("辛苦了")
-_VETO_MIN_CHARS = 12  # nor weighs down a sign in a shorter one ("想死", "kitchen fire")
+_VETO_MIN_CHARS = 8  # nor weighs down a sign in a shorter one ("想死", "着火了快来")
 CRY = "cry for help"  # the name of a message that is only a cry ("救命", "help!")
 
 

@@ -41,7 +41,12 @@ sys.path.insert(0, str(ROOT))
 from services_catalog import classifier as clf  # noqa: E402
 from services_catalog.answer import Question  # noqa: E402
 from services_catalog.classifier import Guess, TextClassifier  # noqa: E402
-from services_catalog.danger_weighing import WEIGHTS_FILE, DangerWeighing, feature_names  # noqa: E402
+from services_catalog.danger_weighing import (  # noqa: E402
+    WEIGHTS_FILE,
+    DangerWeighing,
+    feature_names,
+    feature_signs,
+)
 from services_catalog.danger_weighing import features as weighing_features  # noqa: E402
 from services_catalog.finder import Finder  # noqa: E402
 from services_catalog.intents import Evidence  # noqa: E402
@@ -78,6 +83,32 @@ def cross_guesses(texts: list[str], labels: list[str], folds: int) -> list[Guess
     return guesses
 
 
+def fit_weighing(matrix: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float]:
+    """A logistic regression whose weights keep the sign their meaning gives them.
+
+    Evidence of danger (a sign said as now, a word of right now, the classifier's view) may only
+    raise the probability, and a context of not now (past, story, figure of speech...) may only
+    lower it; the rest is free. Without this, features that go together trade weight between
+    them, and a stronger sign of danger could lower the probability of a message nobody has seen.
+    """
+    from scipy.optimize import minimize
+
+    bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in feature_signs()]
+    bounds.append((None, None))  # the bias
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:-1], params[-1]
+        z = matrix @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = np.logaddexp(0.0, z).sum() - (y * z).sum() + (w @ w) / (2 * c)
+        grad = np.append(matrix.T @ (p - y) + w / c, (p - y).sum())
+        return float(value), grad
+
+    start = np.zeros(matrix.shape[1] + 1)
+    found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    return found.x[:-1], float(found.x[-1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--catalog", type=Path, default=ROOT / "services_catalog" / "data")
@@ -96,8 +127,10 @@ def main() -> int:
     texts, labels = clf.training_set(catalog.examples, fold)
     try:
         weighing = DangerWeighing.load()
-    except (OSError, ValueError):  # none yet, or for other features: --fit writes one
+    except (OSError, ValueError):  # none yet, or for other features: a neutral one until --fit
         weighing = DangerWeighing(tuple(0.0 for _ in feature_names()), 0.0, 2.0)
+        neutral = [{"feature": name, "weight": 0.0} for name in feature_names()]
+        WEIGHTS_FILE.write_text(json.dumps({"alarm_at": 2.0, "bias": 0.0, "weights": neutral}), encoding="utf-8")
     safety = SafetyCheck(catalog.vocabulary, PinyinTable(), weighing)
     readings = [safety.read(t) for t in texts]
     guesses = cross_guesses(texts, labels, args.folds)
@@ -143,8 +176,8 @@ def main() -> int:
         y = is_em.astype(int)
         weighed = np.zeros(len(y))  # each example weighed by weights learnt without it
         for train, test in StratifiedKFold(args.folds, shuffle=True, random_state=1).split(matrix, y):
-            model = LogisticRegression(C=1.0, max_iter=5000).fit(matrix[train], y[train])
-            weighed[test] = model.predict_proba(matrix[test])[:, 1]
+            w, b = fit_weighing(matrix[train], y[train])
+            weighed[test] = 1.0 / (1.0 + np.exp(-(matrix[test] @ w + b)))
         # What alarms without the weighing (a cry, a sign now in a short message), then with it.
         never = DangerWeighing(tuple(0.0 for _ in feature_names()), 0.0, 2.0)
         rules = SafetyCheck(catalog.vocabulary, PinyinTable(), never)
@@ -162,7 +195,7 @@ def main() -> int:
             )
         if not args.fit:
             return 0
-        model = LogisticRegression(C=1.0, max_iter=5000).fit(matrix, y)
+        weights, bias = fit_weighing(matrix, y)
         at = args.alarm_at
         chosen = outright | (weighed >= at)
         WEIGHTS_FILE.write_text(
@@ -176,10 +209,10 @@ def main() -> int:
                         "false_alarms_near_misses": round(float(chosen[is_nm].mean()), 4),
                         "false_alarms_others": round(float(chosen[~is_em & ~is_nm].mean()), 4),
                     },
-                    "bias": round(float(model.intercept_[0]), 5),
+                    "bias": round(float(bias), 5),
                     "weights": [
                         {"feature": name, "weight": round(float(w), 5)}
-                        for name, w in zip(feature_names(), model.coef_[0], strict=True)
+                        for name, w in zip(feature_names(), weights, strict=True)
                     ],
                 },
                 ensure_ascii=False,

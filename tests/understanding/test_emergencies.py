@@ -33,6 +33,8 @@ def first_line(text: str) -> str:
         ("我家着活了快来", "119"),
         ("救命！", "120"),
         ("廚房起火了，煙好大", "119"),
+        ("我婆婆在银行要把养老钱汇给冒充公安的人，柜员都拦不住", "110"),
+        ("Someone collapsed at the gym, a man is doing CPR on him", "120"),
     ],
 )
 def test_an_emergency_gets_its_number_on_the_first_line(finder: Finder, text: str, number: str) -> None:
@@ -91,8 +93,13 @@ def test_an_illness_with_a_service_question_is_a_hedge_not_an_alarm(finder: Find
     assert "120" in first_line(a.reply)
 
 
-def test_a_denied_danger_is_no_danger(finder: Finder) -> None:
-    assert ask(finder, "没有着火，就是想问消防站在哪").intent != "emergency"
+@pytest.mark.parametrize(
+    "text",
+    ["没有着火，就是想问消防站在哪", "过马路差点被电瓶车撞到，吓一跳", "热水器点不着火了找谁修"],
+)
+def test_a_denied_or_averted_danger_is_no_danger(finder: Finder, text: str) -> None:
+    """Denied (没有), averted (差点) or an appliance that will not light is no emergency."""
+    assert ask(finder, text).intent != "emergency"
 
 
 def test_the_number_to_call_is_the_first_thing_a_phone_can_tap(finder: Finder) -> None:

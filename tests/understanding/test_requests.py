@@ -80,3 +80,10 @@ def test_why_is_in_the_contract_answer_shape(finder: Finder) -> None:
 
 def test_an_off_topic_question_is_not_guessed_into_a_place(finder: Finder) -> None:
     assert ask(finder, "青浦哪家奶茶店好喝").intent == "out_of_scope"
+
+
+def test_a_time_asked_is_not_a_figure_of_the_plan(finder: Finder) -> None:
+    """ "几点开门" asks when a place opens; "要建几个" asks the plan's figure."""
+    a = ask(finder, "华新镇市民健身中心几点开门")
+    assert (a.intent, a.kind) == ("find_facility", "sports_centre")
+    assert ask(finder, "青浦规划里市民健身中心要建几个").intent == "plan_indicator"

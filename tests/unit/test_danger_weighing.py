@@ -23,7 +23,7 @@ def test_weights_for_other_features_are_refused_with_the_command_that_refits_the
     data["weights"] = data["weights"][:-1]
     stale = tmp_path / "danger_weighing.json"
     stale.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ValueError, match="calibrate_understanding.py --fit"):
+    with pytest.raises(ValueError, match=r"calibrate_understanding\.py --fit"):
         DangerWeighing.load(stale)
 
 
