@@ -54,6 +54,7 @@ def feature_names() -> list[str]:
         "said right now",
         "a possible sign",
         "a sign told as not now",
+        "a danger word denied",
         "a word of right now anywhere",
         "asks how to get a service",
         "asks for a place",
@@ -69,7 +70,7 @@ def feature_names() -> list[str]:
 def feature_signs() -> list[int]:
     """For each feature, the sign its weight must have: +1 evidence of danger, -1 evidence
     against it, 0 either (used by the calibration tool when it fits the weights)."""
-    against = {"a sign told as not now", *(f"context: {c}" for c in CONTEXTS)}
+    against = {"a sign told as not now", "a danger word denied", *(f"context: {c}" for c in CONTEXTS)}
     free = {"an illness now", "asks how to get a service", "asks for a place", "length (log)"}
     free.add("short message")
     return [0 if n in free else -1 if n in against else 1 for n in feature_names()]
@@ -92,6 +93,7 @@ def features(
         any(d.acute for d in now),
         bool(reading.with_status("possible")),
         bool(reading.with_status("defused")),
+        reading.denied > 0,
         reading.said_now,
         asks_service,
         asks_place,

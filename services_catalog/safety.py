@@ -162,6 +162,7 @@ class SafetyReading:
     contexts: tuple[str, ...] = ()  # the not_now groups said and not outweighed ("past", "story")
     said_now: bool = False  # a word of right now anywhere ("刚刚", "救命")
     length: int = 0  # characters, spaces and punctuation left out
+    denied: int = 0  # danger words denied or averted ("没有着火", "差点被车撞", "打不着火")
 
     def with_status(self, *status: Status) -> list[Danger]:
         return [d for d in self.dangers if d.status in status]
@@ -294,9 +295,11 @@ class SafetyCheck:
         acute = [a and (not c or c in _OUTWEIGHED_BY_NOW) for a, c in zip(acute, contexts, strict=True)]
         mild = [self._mild.search(c) is not None for c in clauses]
         dangers: list[Danger] = []
+        denied = 0
         for i, clause in enumerate(clauses):
             for topic_id, name, strength, start, end in self._words_in(clause):
                 if self._negated(clause, start):
+                    denied += 1
                     continue
                 status: Status = "now" if strength != "maybe" or acute[i] else "possible"
                 because = ""
@@ -328,7 +331,7 @@ class SafetyCheck:
         dangers.sort(key=lambda d: d.position)
         standing = [c for c, a in zip(contexts, acute, strict=True) if c and not a]
         length = sum(len(c.replace(" ", "")) for c in clauses)
-        return SafetyReading(tuple(dangers), tuple(dict.fromkeys(standing)), any(acute), length)
+        return SafetyReading(tuple(dangers), tuple(dict.fromkeys(standing)), any(acute), length, denied)
 
     @staticmethod
     def _sign_window(clauses: Sequence[str], groups: Sequence[Lexicon]) -> tuple[int, int] | None:

@@ -103,9 +103,7 @@ def test_a_blank_line_gets_an_error_answer_in_its_place(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("at", ["9999-12-31T23:00", "0001-01-01T00:00+14:00", "tomorrow"])
-def test_an_at_out_of_range_is_a_clear_error_with_exit_2(
-    at: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_at_out_of_range_is_a_clear_error_with_exit_2(at: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run("ask", "图书馆开着吗", "--at", at)
     assert code == 2 and out == ""
     assert "doorstep ask: at must be" in capsys.readouterr().err
