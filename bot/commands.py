@@ -407,12 +407,12 @@ def _ask_batch(finder: Any, path: Path, stdout: TextIO) -> int:
         return 2
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            out = _batch_error(number, "empty line (one JSON object per line, such as {\"text\": \"…\"})")
+            out = _batch_error(number, 'empty line (one JSON object per line, such as {"text": "…"})')
         else:
             try:
                 raw = json.loads(line)
                 if not isinstance(raw, dict):
-                    raise ValueError("each line must be a JSON object such as {\"text\": \"…\"}")
+                    raise ValueError('each line must be a JSON object such as {"text": "…"}')
                 question = _question(raw)
                 _place(finder, question.place)
                 out = AnswerJSON.of(finder.answer(question)).as_dict()

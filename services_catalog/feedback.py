@@ -8,6 +8,7 @@ shared location is, `redact.fit_to_keep`). Unanswered questions are kept for a l
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, delete, select
@@ -73,10 +74,20 @@ def mark_report_done(*, session: Session, report_id: int) -> bool:
 
 def record_unanswered(*, session: Session, text: str, intent: str) -> None:
     """Keep a question Doorstep could not answer, without who asked or from where."""
-    text = " ".join(fit_to_keep(text).split())[:500]  # coordinates rounded: no location kept
-    if text:
-        session.add(UnansweredQuestion(text=text, intent=intent))
+    record_all_unanswered(session=session, questions=[(text, intent)])
+
+
+def record_all_unanswered(*, session: Session, questions: Iterable[tuple[str, str]]) -> int:
+    """Keep several (text, intent) questions Doorstep could not answer, in one transaction."""
+    rows = []
+    for text, intent in questions:
+        kept = " ".join(fit_to_keep(text).split())[:500]  # coordinates rounded: no location kept
+        if kept:
+            rows.append(UnansweredQuestion(text=kept, intent=intent))
+    if rows:
+        session.add_all(rows)
         session.commit()
+    return len(rows)
 
 
 def unanswered_summary(*, session: Session, limit: int = 200) -> list[tuple[str, str, int]]:

@@ -90,5 +90,4 @@ class Notes:
         with Session(self.engine) as session:
             for (day, kind, town), n in asked.items():
                 demand.record_asked(session=session, kind=kind, town=town, day=day, n=n)
-            for text, intent in unanswered:
-                feedback.record_unanswered(session=session, text=text, intent=intent)
+            feedback.record_all_unanswered(session=session, questions=unanswered)
