@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, Session, SQLModel, col, delete, select, update
 
-from services_catalog.db import create_all
+from services_catalog.db import WRITE_LOCK, create_all
 from services_catalog.redact import fit_to_keep
 
 log = logging.getLogger(__name__)
@@ -242,6 +242,10 @@ class StoredMemory:
     def __init__(self, engine: Engine, location_ttl: dt.timedelta) -> None:
         self.engine = engine
         self.location_ttl = location_ttl
+        # A save reads the row, then writes it: on SQLite its transaction takes the write lock at
+        # BEGIN, so that it waits for a purge running at the same moment instead of failing
+        # ("database is locked" when a read transaction cannot become a write one).
+        self._writer = engine.execution_options(**{WRITE_LOCK: True})
 
     def load(self, channel: str, user: str, now: dt.datetime) -> Memory:
         """The memory of one conversation (expired parts left out, and deleted when saved)."""
@@ -255,7 +259,7 @@ class StoredMemory:
 
     def save(self, channel: str, user: str, memory: Memory, now: dt.datetime) -> None:
         """Write `memory` over the conversation's row (or delete the row when nothing is left)."""
-        with Session(self.engine) as session:
+        with Session(self._writer) as session:
             row = session.get(ConversationRow, (channel, user))
             if memory.is_empty():
                 if row is not None:

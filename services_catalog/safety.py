@@ -355,17 +355,20 @@ class SafetyCheck:
     ) -> Verdict:
         """Alarm, hedge or nothing, from the signs found and the classifier's view.
 
-        A cry for help, or a sign of danger said as now in a message too short for the classifier
-        to judge ("想死", "kitchen fire"), raises the alarm outright. Otherwise the signs, their
-        contexts and both heads of the classifier are weighed together (`DangerWeighing`, learnt
-        from the example sentences): a danger told as the background of a question, a figure of
-        speech or a clip seen online weighs little; a danger told as happening weighs much, even
-        with no word of the vocabulary in it.
+        A cry for help, self-harm said as now, or a sign of danger said as now in a message too
+        short for the classifier to judge ("着火了快来"), raises the alarm outright. Otherwise the
+        signs, their contexts and both heads of the classifier are weighed together
+        (`DangerWeighing`, learnt from the example sentences): a danger told as the background of
+        a question, a figure of speech or a clip seen online weighs little; a danger told as
+        happening weighs much, even with no word of the vocabulary in it.
         """
         now = reading.with_status("now")
         now_topics = tuple(reading.topics("now"))
         cry = any(d.name == CRY for d in now)
-        if now and (cry or guess is None or reading.length < _VETO_MIN_CHARS):
+        # Someone who says they will end their life is never weighed down: a crisis line shown
+        # in error costs little, a missed one may cost a life.
+        self_harm = any(d.topic == "self_harm" for d in now)
+        if now and (cry or self_harm or guess is None or reading.length < _VETO_MIN_CHARS):
             return Verdict("now", now_topics, f"emergency: {reading.summary('now')}")
         weighed = None
         if guess is not None and (now or reading.length >= _ALONE_MIN_CHARS):

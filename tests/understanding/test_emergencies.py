@@ -35,6 +35,9 @@ def first_line(text: str) -> str:
         ("廚房起火了，煙好大", "119"),
         ("我婆婆在银行要把养老钱汇给冒充公安的人，柜员都拦不住", "110"),
         ("Someone collapsed at the gym, a man is doing CPR on him", "120"),
+        ("救护车 朱家角 快", "120"),
+        ("宿舍楼顶边上坐着一个人，喊着谁上来他就跳", "120"),
+        ("过年了就我一个人，门窗都用胶带封住了，炭也点上了", "120"),  # "过年了" is no past ("好几年了")
     ],
 )
 def test_an_emergency_gets_its_number_on_the_first_line(finder: Finder, text: str, number: str) -> None:
