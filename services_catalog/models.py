@@ -272,6 +272,9 @@ class EmergencyTopic(Strict):
     # service or a place ("中风后瘫在床上，长护险怎么申请") unless told as happening right now.
     conditions: Words = Words()
     maybe: Words = Words()  # may mean danger: an emergency only when told as happening now
+    # Of the words above, those that say a life is at stake this minute (没有呼吸, 叫不醒): said as
+    # now, with nothing that puts them outside now, they alarm whatever the classifier thinks.
+    critical: Words = Words()
 
 
 class NotNow(Strict):

@@ -215,6 +215,7 @@ class SafetyCheck:
         weighing: DangerWeighing | None = None,
     ) -> None:
         self.weighing = weighing if weighing is not None else DangerWeighing.load()
+        self._critical = {w.lower() for em in vocabulary.emergency.values() for w in _words(em.critical)}
         self._topics = tuple(
             _Topic(topic, tuple(_sign(s) for s in em.signs)) for topic, em in vocabulary.emergency.items()
         )
@@ -355,8 +356,9 @@ class SafetyCheck:
     ) -> Verdict:
         """Alarm, hedge or nothing, from the signs found and the classifier's view.
 
-        A cry for help, self-harm said as now, or a sign of danger said as now in a message too
-        short for the classifier to judge ("着火了快来"), raises the alarm outright. Otherwise the
+        A cry for help, self-harm or a critical word (没有呼吸) said as now, or a sign of danger said
+        as now in a message too short for the classifier to judge ("着火了快来"), raises the alarm
+        outright. Otherwise the
         signs, their contexts and both heads of the classifier are weighed together
         (`DangerWeighing`, learnt from the example sentences): a danger told as the background of
         a question, a figure of speech or a clip seen online weighs little; a danger told as
@@ -368,7 +370,8 @@ class SafetyCheck:
         # Someone who says they will end their life is never weighed down: a crisis line shown
         # in error costs little, a missed one may cost a life.
         self_harm = any(d.topic == "self_harm" for d in now)
-        if now and (cry or self_harm or guess is None or reading.length < _VETO_MIN_CHARS):
+        critical = any(d.name in self._critical for d in now)  # a life at stake this minute
+        if now and (cry or self_harm or critical or guess is None or reading.length < _VETO_MIN_CHARS):
             return Verdict("now", now_topics, f"emergency: {reading.summary('now')}")
         weighed = None
         if guess is not None and (now or reading.length >= _ALONE_MIN_CHARS):

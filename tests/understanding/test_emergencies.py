@@ -38,6 +38,9 @@ def first_line(text: str) -> str:
         ("救护车 朱家角 快", "120"),
         ("宿舍楼顶边上坐着一个人，喊着谁上来他就跳", "120"),
         ("过年了就我一个人，门窗都用胶带封住了，炭也点上了", "120"),  # "过年了" is no past ("好几年了")
+        # a critical word said as now alarms even beside a question about the services
+        ("老人在公园突然倒下，没有呼吸了，有人在按压，请问救护车电话多少", "120"),
+        ("我爸正要在柜台给一个自称检察官的人汇款二十万", "110"),
     ],
 )
 def test_an_emergency_gets_its_number_on_the_first_line(finder: Finder, text: str, number: str) -> None:
@@ -73,6 +76,8 @@ def test_someone_who_wants_to_end_their_life_gets_120_and_a_crisis_line(finder: 
         "哪里可以学急救，想学心肺复苏",
         "投诉：某工厂夜里偷排废水，存在很大的安全隐患",
         "小说里主角被人拿刀追，后来怎么样了",
+        "这道题难到我想跳楼",
+        "my phone is dying, where can I charge it in Xujing",
     ],
 )
 def test_words_of_danger_that_are_not_about_now_raise_no_alarm(finder: Finder, text: str) -> None:
