@@ -42,6 +42,9 @@ _NEGATION_WINDOW = 3  # characters before a danger word where a negation denies 
 _SIGN_CLAUSES = 4  # a sign's words may be told over this many clauses in a row
 _MAX_CLAUSES = 80  # clauses of a message read for danger (its beginning and its end)
 _OUTWEIGHED_BY_NOW = frozenset({"past", "hazard", "about_services"})
+# Contexts that reach beyond their clause (a story what follows, a danger now over what came
+# before): in a clause with another context too, they are the one that counts.
+_REACHING = ("story", "over")
 _ALONE_MIN_CHARS = 5  # the classifier alone raises no alarm on a shorter message ("辛苦了")
 _VETO_MIN_CHARS = 8  # nor weighs down a sign in a shorter one ("想死", "着火了快来")
 CRY = "cry for help"  # the name of a message that is only a cry ("救命", "help!")
@@ -465,6 +468,9 @@ class SafetyCheck:
     def _context(self, clause: str, carried: str) -> str:
         """Why this clause's dangers are not happening now ("" when nothing says so)."""
         found = {tag for *_, tags in self._context_words.tagged(clause) for tag in tags}
+        for reaching in _REACHING:  # a dream told yesterday is a dream: it covers what follows
+            if reaching in found:
+                return reaching
         if found:
             return min(found, key=self._context_rank.__getitem__)
         return carried

@@ -77,6 +77,7 @@ def test_someone_who_wants_to_end_their_life_gets_120_and_a_crisis_line(finder: 
         "投诉：某工厂夜里偷排废水，存在很大的安全隐患",
         "小说里主角被人拿刀追，后来怎么样了",
         "这道题难到我想跳楼",
+        "昨晚梦到我妈晕倒了，怎么叫都叫不醒，吓醒了，打电话过去她好好的",  # the dream covers what follows
         "my phone is dying, where can I charge it in Xujing",
     ],
 )
