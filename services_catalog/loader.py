@@ -642,8 +642,9 @@ class _Reader:
 
     def check_vocabulary_rules(self, vocab: _Record) -> None:
         """The rules vocabulary.yaml states: one kind and one service at most per word (but the
-        words listed as ambiguous), and no word that excuses a danger ("过去了") hidden inside a
-        danger word ("晕过去了"), which would make that danger never an alarm."""
+        words listed as ambiguous), no word that excuses a danger ("过去了") hidden inside a
+        danger word ("晕过去了"), which would make that danger never an alarm, and every critical
+        word one of its topic's danger words."""
         v = vocab.model
         allowed = {w.lower() for w in [*v.ambiguous.zh, *v.ambiguous.en]}
         services_words = {sid: [*w.zh, *w.en] for sid, w in v.services.items()}
@@ -670,6 +671,11 @@ class _Reader:
         ]  # fmt: skip
         for topic, em in v.emergency.items():
             danger = [*em.zh, *em.en, *em.conditions.zh, *em.conditions.en]
+            said = {w.lower() for w in [*em.zh, *em.en]}
+            for word in [*em.critical.zh, *em.critical.en]:
+                if word.lower() not in said:
+                    message = f"critical word '{word}' is not one of {topic}'s danger words"
+                    self.at(vocab, ("emergency", topic, "critical"), message + ": it would do nothing")
             for group, excuse in excuses:
                 inside = next((d for d in danger if excuse in d and excuse != d), None)
                 if inside is not None:

@@ -53,9 +53,9 @@ CRY = "cry for help"  # the name of a message that is only a cry ("救命", "hel
 class Lexicon:
     """A set of words found in text: Chinese anywhere, English only as whole words.
 
-    Found as a regex alternation of the words, longest first, would find them: at each place the
-    longest word that starts there, then on after it. An Aho-Corasick automaton (pyahocorasick)
-    finds every word in one pass whatever the number of words, and this keeps those semantics.
+    At each place the longest word that starts there is found, and the search goes on after it
+    (as a regex alternation of the words, longest first, would). An Aho-Corasick automaton
+    (pyahocorasick) finds them in one pass over the text, however many words there are.
     """
 
     def __init__(self, words: Iterable[str]) -> None:

@@ -34,3 +34,16 @@ def test_an_excuse_inside_a_danger_word_is_refused(mini_catalog: Path) -> None:
     )
     _, problems = check_catalog(mini_catalog)
     assert any("'过去了' is inside the danger word '晕过去了'" in p.message for p in problems)
+
+
+def test_a_critical_word_must_be_one_of_its_topics_danger_words(mini_catalog: Path) -> None:
+    """A critical word that is no danger word would never be found, so never alarm: refused."""
+    add_to_vocabulary(
+        mini_catalog,
+        '  emergency:\n    medical: {number: "120", zh: ["叫不醒"],\n'
+        '              critical: {zh: ["叫不醒", "没有呼吸"]}}\n',
+    )
+    _, problems = check_catalog(mini_catalog)
+    messages = [p.message for p in problems]
+    assert any("critical word '没有呼吸' is not one of medical's danger words" in m for m in messages)
+    assert not any("'叫不醒' is not one" in m for m in messages)
