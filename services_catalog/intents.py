@@ -120,8 +120,12 @@ class IntentRules:
         for s in catalog.services.values():
             if s.where:
                 self._first_service_of_kind[s.where[0]].append(s.id)
+        # Pairs of the words that ask (多少, 少钱) or fill (一个) say nothing of which row is meant.
+        asking = [*vocab.asks_figure.zh, *vocab.asks_cost.zh, *vocab.asks_time.zh, *vocab.fillers.zh]
+        no_row = {pair for word in asking for pair in _bigrams(word)}
         self._indicator_bigrams = {
-            ind.id: _bigrams(" ".join([ind.name, *ind.aliases])) for ind in catalog.indicators.values()
+            ind.id: _bigrams(" ".join([ind.name, *ind.aliases])) - no_row
+            for ind in catalog.indicators.values()
         }
         self._pair_rows: dict[str, int] = defaultdict(int)  # how many rows share each character pair
         for pairs in self._indicator_bigrams.values():

@@ -87,3 +87,9 @@ def test_a_time_asked_is_not_a_figure_of_the_plan(finder: Finder) -> None:
     a = ask(finder, "华新镇市民健身中心几点开门")
     assert (a.intent, a.kind) == ("find_facility", "sports_centre")
     assert ask(finder, "青浦规划里市民健身中心要建几个").intent == "plan_indicator"
+
+
+def test_a_price_of_something_else_is_no_plan_figure(finder: Finder) -> None:
+    """ "多少钱一个" shares only asking words with the plan's spending per pupil: not that row."""
+    assert ask(finder, "比特币现在多少钱一个").intent != "plan_indicator"
+    assert ask(finder, "每个小孩上学政府花多少钱").indicator == "per_student_funding"
