@@ -123,6 +123,11 @@ class DangerWeighing:
         return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
 
     @classmethod
+    def never(cls) -> DangerWeighing:
+        """A weighing that never alarms (the rules' outright alarms alone), for calibrating."""
+        return cls(tuple(0.0 for _ in feature_names()), 0.0, 2.0)
+
+    @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> DangerWeighing:
         """The weights the calibration tool wrote; refused when they do not fit the features."""
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -128,7 +128,7 @@ def main() -> int:
     try:
         weighing = DangerWeighing.load()
     except (OSError, ValueError):  # none yet, or for other features: a neutral one until --fit
-        weighing = DangerWeighing(tuple(0.0 for _ in feature_names()), 0.0, 2.0)
+        weighing = DangerWeighing.never()
         neutral = [{"feature": name, "weight": 0.0} for name in feature_names()]
         WEIGHTS_FILE.write_text(json.dumps({"alarm_at": 2.0, "bias": 0.0, "weights": neutral}), encoding="utf-8")
     safety = SafetyCheck(catalog.vocabulary, PinyinTable(), weighing)
@@ -179,8 +179,7 @@ def main() -> int:
             w, b = fit_weighing(matrix[train], y[train])
             weighed[test] = 1.0 / (1.0 + np.exp(-(matrix[test] @ w + b)))
         # What alarms without the weighing (a cry, a sign now in a short message), then with it.
-        never = DangerWeighing(tuple(0.0 for _ in feature_names()), 0.0, 2.0)
-        rules = SafetyCheck(catalog.vocabulary, PinyinTable(), never)
+        rules = SafetyCheck(catalog.vocabulary, PinyinTable(), DangerWeighing.never())
         outright = np.array(
             [
                 rules.judge(r, g, asks_service=a[0], asks_place=a[1]).level == "now"
