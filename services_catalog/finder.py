@@ -76,7 +76,9 @@ class Finder:
             for kind, facs in by_kind.items()
             if any(f.specialties for f in facs)
         }
-        self.safety = SafetyCheck(catalog.vocabulary, self.understanding.pinyin)
+        self.safety = SafetyCheck(
+            catalog.vocabulary, self.understanding.pinyin, known_words=self.understanding.lookup
+        )
         self.rules = IntentRules(catalog)
         store = models if models is not None else ModelStore(default_model_cache())
         self._classifier = store.classifier_for(catalog.examples, self.understanding.normalise.light)

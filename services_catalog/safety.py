@@ -216,6 +216,7 @@ class SafetyCheck:
         vocabulary: Vocabulary,
         pinyin: PinyinTable | None = None,
         weighing: DangerWeighing | None = None,
+        known_words: Iterable[str] = (),
     ) -> None:
         self.weighing = weighing if weighing is not None else DangerWeighing.load()
         self._critical = {w.lower() for em in vocabulary.emergency.values() for w in _words(em.critical)}
@@ -256,6 +257,9 @@ class SafetyCheck:
         self._pinyin = pinyin
         self._by_sound = self._sound_index(vocabulary, pinyin) if pinyin is not None else {}
         self._sound_lengths = sorted({len(k) for k in self._by_sound}, reverse=True)
+        # Words the catalogue knows (司法所, 赵巷): a danger word heard by sound is never read
+        # across one of them (想去司法所 is no 想去死).
+        self._known = Lexicon(w for w in known_words if len(w) >= 2 and _CJK_WORD.fullmatch(w))
         self._negation = Lexicon(_words(vocabulary.negation))
         self._mild = Lexicon(_words(vocabulary.mild))
         self._after = Lexicon(_words(vocabulary.after_event))
@@ -443,6 +447,8 @@ class SafetyCheck:
             text = run.group(0)
             sounds = [self._pinyin.sound(ch) or "?" for ch in text]
             used = [False] * len(text)
+            for start, end, _ in self._known.find(text):
+                used[start:end] = [True] * (end - start)
             for size in self._sound_lengths:
                 for i in range(len(text) - size + 1):
                     hit = self._by_sound.get(tuple(sounds[i : i + size]))

@@ -131,10 +131,11 @@ def main() -> int:
         weighing = DangerWeighing.never()
         neutral = [{"feature": name, "weight": 0.0} for name in feature_names()]
         WEIGHTS_FILE.write_text(json.dumps({"alarm_at": 2.0, "bias": 0.0, "weights": neutral}), encoding="utf-8")
-    safety = SafetyCheck(catalog.vocabulary, PinyinTable(), weighing)
+    finder = Finder(catalog)
+    known = finder.understanding.lookup
+    safety = SafetyCheck(catalog.vocabulary, PinyinTable(), weighing, known_words=known)
     readings = [safety.read(t) for t in texts]
     guesses = cross_guesses(texts, labels, args.folds)
-    finder = Finder(catalog)
     asks = []
     for text in texts:
         question = Question(text)
@@ -179,7 +180,7 @@ def main() -> int:
             w, b = fit_weighing(matrix[train], y[train])
             weighed[test] = 1.0 / (1.0 + np.exp(-(matrix[test] @ w + b)))
         # What alarms without the weighing (a cry, a sign now in a short message), then with it.
-        rules = SafetyCheck(catalog.vocabulary, PinyinTable(), DangerWeighing.never())
+        rules = SafetyCheck(catalog.vocabulary, PinyinTable(), DangerWeighing.never(), known_words=known)
         outright = np.array(
             [
                 rules.judge(r, g, asks_service=a[0], asks_place=a[1]).level == "now"

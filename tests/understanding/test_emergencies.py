@@ -111,6 +111,14 @@ def test_a_denied_or_averted_danger_is_no_danger(finder: Finder, text: str) -> N
     assert ask(finder, text).intent != "emergency"
 
 
+def test_a_danger_word_is_not_heard_across_a_word_the_catalogue_knows(finder: Finder) -> None:
+    """Voice input may write 想去死 with other characters, but 想去司法所 asks for a legal aid office:
+    the catalogue's own word (司法所) is read as written, and the office is found."""
+    a = ask(finder, "午休想去司法所问问劳动合同的条款，重固司法所在哪条路")
+    assert (a.intent, a.kind) == ("find_facility", "legal_aid"), a.why
+    assert ask(finder, "我爸晕到了叫不行了怎么办啊").intent == "emergency"
+
+
 def test_the_number_to_call_is_the_first_thing_a_phone_can_tap(finder: Finder) -> None:
     """On every channel the first line of an emergency reply carries the number as a tel: link."""
     from services_catalog.reply import build_reply
