@@ -328,6 +328,9 @@ class SafetyCheck:
                     continue
                 first, last = window
                 span = range(first, last + 1)
+                if any(self._denied_in(clauses, span, g) for g in groups):
+                    denied += 1  # "没有漏气味道": a part of the sign is denied, so is the sign
+                    continue
                 is_acute = any(acute[k] for k in span)
                 context = next((contexts[k] for k in span if contexts[k]), "")
                 status, because = "now", ""
@@ -480,6 +483,11 @@ class SafetyCheck:
         if found:
             return min(found, key=self._context_rank.__getitem__)
         return carried
+
+    def _denied_in(self, clauses: Sequence[str], span: range, group: Lexicon) -> bool:
+        """Whether every word of `group` in the clauses of `span` is denied."""
+        found = [(clauses[k], start) for k in span for start, _, _ in group.find(clauses[k])]
+        return bool(found) and all(self._negated(clause, start) for clause, start in found)
 
     def _negated(self, clause: str, start: int) -> bool:
         before = clause[max(0, start - _NEGATION_WINDOW) : start]
