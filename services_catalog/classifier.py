@@ -3,9 +3,10 @@
 Each example's meaning becomes one label: `emergency:<topic>`, `complaint`,
 `find_facility:<kind>`, `service_info:<service>`, `plan_indicator`, `help`, `out_of_scope`.
 Features are the message's character n-grams (Chinese) and words and word pairs (English),
-present or not, scaled to unit length. A multinomial logistic regression (scikit-learn) is fitted
-on them; answering needs only its weights, applied with numpy, so scikit-learn is imported only
-when the examples change and a model has to be trained.
+present or not, scaled to unit length (a message with fewer known features as if it had four).
+A linear SVM (one score per label) and a logistic regression (danger) are fitted on them;
+answering needs only their weights, applied with numpy, so scikit-learn is imported only when the
+examples change and a model has to be trained.
 
 Models are kept by the hash of what they were trained on, in the user's cache folder: training
 (about two seconds) happens once per set of examples, the first time a catalogue is loaded, so a
@@ -33,12 +34,15 @@ from services_catalog.models import Example
 log = logging.getLogger(__name__)
 
 # Bump when features or training change: every kept model is then trained again.
-FEATURE_VERSION = "3"
+FEATURE_VERSION = "4"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _MAX_CHARS = 1200  # a letter longer than this is read from its beginning and its end
 _NGRAMS = (1, 2, 3)
 _MIN_COUNT = 2  # a feature seen in fewer example sentences is left out (mostly noise)
+# A message the model knows only a word or two of ("lian zu fang zen me", pinyin) is scaled as if it
+# had this many features, so one known word ("me") cannot decide it alone.
+_MIN_EVIDENCE = 4
 _C_TOPIC = 0.5  # the heads' inverse regularisation strengths, chosen by cross-validation
 _C_DANGER = 64.0
 
@@ -126,7 +130,8 @@ class TextClassifier:
         rows = [i for f in features(text) if (i := self._index.get(f)) is not None]
         scores = self._bias.copy()
         if rows:
-            scores += self._weights[rows].sum(axis=0, dtype=np.float64) / np.sqrt(len(rows))
+            known = max(len(rows), _MIN_EVIDENCE)
+            scores += self._weights[rows].sum(axis=0, dtype=np.float64) / np.sqrt(known)
         danger = float(1.0 / (1.0 + np.exp(-scores[-1])))
         topic = scores[:-1] * self.TEMPERATURE
         topic -= topic.max()
@@ -209,7 +214,7 @@ def feature_matrix(texts: Sequence[str]) -> tuple[Any, dict[str, int]]:
     indptr = [0]
     for row in rows:
         cols = sorted({vocabulary[f] for f in row if f in vocabulary})
-        scale = 1.0 / np.sqrt(len(cols)) if cols else 0.0
+        scale = 1.0 / np.sqrt(max(len(cols), _MIN_EVIDENCE)) if cols else 0.0
         indices.extend(cols)
         data.extend([scale] * len(cols))
         indptr.append(len(indices))
