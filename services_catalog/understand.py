@@ -47,6 +47,7 @@ jieba = _import_jieba()
 
 MAX_CHARS = 300  # longer messages are cut to this, not rejected
 _MAX_NGRAM = 5  # how many jieba tokens a catalogue term may span
+_MAX_PINYIN_WORDS = 6  # how many words of spaced pinyin a catalogue term may span
 
 MeaningType = Literal[
     "kind",
@@ -304,6 +305,7 @@ class Understanding:
             for key, term in self._by_sound.items()
             if len(key) >= 2 and len("".join(key)) >= 5
         }
+        self._romanised_prefixes = {k[:n] for k in self._by_romanised for n in range(1, len(k) + 1)}
         # Every character the catalogue's words use: a slip usually lands outside them.
         self._catalog_chars = {ch for term in self.lookup for ch in term if not ch.isascii()}
         # A typo changes a letter of a word, not a particle: 养老的 is not a misspelt 养老院.
@@ -500,9 +502,32 @@ class Understanding:
                 hits.append(Hit(term, start, end, self.lookup[term], fuzzy=True))
         return hits
 
+    def _spaced_pinyin(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
+        """Pinyin typed in Latin letters with spaces ("lian zu fang", "shiwu shouli zhongxin"):
+        a run of words that together spell a catalogue term, longest run first."""
+        hits: list[Hit] = []
+        i = 0
+        while i < len(tokens):
+            found = None
+            spelled = ""
+            for end in range(i, min(len(tokens), i + _MAX_PINYIN_WORDS)):
+                spelled += tokens[end]
+                if taken[end] or spelled not in self._romanised_prefixes:
+                    break  # most words end the run at once: no term's spelling starts so
+                if end > i and spelled in self._by_romanised:
+                    found = (self._by_romanised[spelled], end + 1)
+            if found is None:
+                i += 1
+                continue
+            term, end = found
+            taken[i:end] = [True] * (end - i)
+            hits.append(Hit(term, i, end, self.lookup[term], fuzzy=True))
+            i = end
+        return hits
+
     def _english_typos(self, tokens: list[str], taken: list[bool]) -> list[Hit]:
         """Misspelt English words of five letters or more (libary, Zhujiajao), one extractOne each."""
-        hits: list[Hit] = []
+        hits = self._spaced_pinyin(tokens, taken)
         for i, tok in enumerate(tokens):
             if taken[i] or not tok.isascii() or not tok.isalpha() or len(tok) < 5 or tok in self._prefixes:
                 continue

@@ -422,3 +422,12 @@ def test_pinyin_typed_in_latin_letters_is_understood(finder: Finder) -> None:
     a = finder.answer(Question(text="xujing you weishengyuan ma"))
     assert (a.kind, a.town) == ("clinic", "徐泾镇")
     assert finder.answer(Question(text="gongzufang 怎么申请")).service == "public_rental_housing"
+
+
+def test_pinyin_typed_with_spaces_between_syllables_is_understood(finder: Finder) -> None:
+    """Residents without a Chinese keyboard space the syllables (or the words) as they please."""
+    a = finder.answer(Question(text="lian zu fang zen me shen qing"))
+    assert (a.intent, a.service) == ("service_info", "low_rent_housing"), a.why
+    assert finder.answer(Question(text="shiwu shouli zhongxin dizhi")).kind == "affairs_centre"
+    # English words that happen to start like pinyin are left alone
+    assert finder.answer(Question(text="where can i find a library in xujing")).kind == "library"
