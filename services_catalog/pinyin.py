@@ -15,8 +15,9 @@ from pathlib import Path
 
 
 def _strip_tone(reading: str) -> str:
-    plain = "".join(c for c in unicodedata.normalize("NFD", reading) if unicodedata.category(c) != "Mn")
-    return plain.replace("ü", "v")
+    """ "lǜ" → "lv": ü is typed as v on a pinyin keyboard (its diaeresis is kept, the tone dropped)."""
+    decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
 class PinyinTable:
@@ -36,6 +37,22 @@ class PinyinTable:
         """The character's first reading without tone ("护" → "hu"), None for non-Chinese."""
         raw = self._raw.get(str(ord(ch)))
         return _strip_tone(raw.split(",", 1)[0]) if raw else None
+
+    def readings(self, ch: str) -> list[str]:
+        """Every reading of the character without tone ("长" → ["chang", "zhang"]), first one first."""
+        raw = self._raw.get(str(ord(ch)))
+        return list(dict.fromkeys(_strip_tone(r) for r in raw.split(","))) if raw else []
+
+    def spellings(self, word: str, limit: int = 16) -> list[str]:
+        """The ways `word` can be typed in pinyin without spaces, one per combination of its
+        characters' readings (at most `limit`; none when a character has no reading)."""
+        out = [""]
+        for ch in word:
+            options = self.readings(ch)
+            if not options:
+                return []
+            out = [head + o for head in out for o in options][:limit]
+        return out
 
     def key(self, word: str) -> tuple[str, ...] | None:
         """How a word sounds, syllable by syllable; None when a character has no reading."""

@@ -299,12 +299,16 @@ class Understanding:
                 if key is not None:
                     town_sounds[key].add(term)
         self._town_by_sound = {k: next(iter(t)) for k, t in town_sounds.items() if len(t) == 1}
-        # Romanised pinyin typed without tones or spaces ("weishengyuan", "gongzufang").
-        self._by_romanised = {
-            "".join(key): term
-            for key, term in self._by_sound.items()
-            if len(key) >= 2 and len("".join(key)) >= 5
-        }
+        # Romanised pinyin typed without tones or spaces ("weishengyuan", "gongzufang"), in every
+        # reading of its characters ("changhuxian" and "zhanghuxian" for 长护险); a spelling two
+        # terms share is left out.
+        spelled: dict[str, set[str]] = defaultdict(set)
+        for term in self._by_sound.values():
+            if len(term) >= 2:
+                for spelling in self.pinyin.spellings(term):
+                    if len(spelling) >= 5:
+                        spelled[spelling].add(term)
+        self._by_romanised = {k: next(iter(t)) for k, t in spelled.items() if len(t) == 1}
         self._romanised_prefixes = {k[:n] for k in self._by_romanised for n in range(1, len(k) + 1)}
         # Every character the catalogue's words use: a slip usually lands outside them.
         self._catalog_chars = {ch for term in self.lookup for ch in term if not ch.isascii()}

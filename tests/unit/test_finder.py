@@ -429,5 +429,8 @@ def test_pinyin_typed_with_spaces_between_syllables_is_understood(finder: Finder
     a = finder.answer(Question(text="lian zu fang zen me shen qing"))
     assert (a.intent, a.service) == ("service_info", "low_rent_housing"), a.why
     assert finder.answer(Question(text="shiwu shouli zhongxin dizhi")).kind == "affairs_centre"
+    # ü typed as v, and a character's other reading (长: chang as well as zhang)
+    assert finder.answer(Question(text="falv yuanzhu zhongxin dizhi")).kind == "legal_aid"
+    assert finder.answer(Question(text="changhuxian shenqing")).service == "long_term_care"
     # English words that happen to start like pinyin are left alone
     assert finder.answer(Question(text="where can i find a library in xujing")).kind == "library"
